@@ -1,0 +1,203 @@
+"""Variational lower bounds on I(X; Z) as pure functions of critic scores.
+
+Scores come from a critic as the B x B matrix S[i, j] = T(x_i, z_j): the diagonal scores joint
+samples (P_XZ), the off-diagonal ones samples of the product of marginals (P_X P_Z). Most bounds
+need only those two sets, so they take a :class:`Scores` pair; the same functions therefore serve
+all-pairs negatives, shuffled negatives and two-sample problems. InfoNCE needs the full rows.
+
+All log-means go through ``torch.logsumexp``; nothing is exponentiated and then logged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+__all__ = [
+    "BOUNDS",
+    "Bound",
+    "MovingAverage",
+    "Scores",
+    "dv",
+    "dv_ema_surrogate",
+    "get_bound",
+    "infonce",
+    "js_objective",
+    "log_mean_exp",
+    "nwj",
+    "pooled_value",
+    "smile",
+]
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Critic scores on joint samples and on product-of-marginals samples.
+
+    ``matrix`` is the full score matrix when the negatives are all pairs of a batch (its diagonal
+    is ``joint``, its off-diagonal ``marginal``); ``None`` for shuffled negatives or two samples.
+    """
+
+    joint: Tensor
+    marginal: Tensor
+    matrix: Tensor | None = None
+
+    @classmethod
+    def from_matrix(cls, matrix: Tensor) -> Scores:
+        """Split S into its diagonal and its B(B-1) off-diagonal entries (an exact mask)."""
+        if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] < 2:
+            raise ValueError(f"a score matrix must be square with B >= 2, got {tuple(matrix.shape)}")
+        off_diagonal = ~torch.eye(matrix.shape[0], dtype=torch.bool, device=matrix.device)
+        return cls(joint=matrix.diagonal(), marginal=matrix[off_diagonal], matrix=matrix)
+
+
+def log_mean_exp(t: Tensor) -> Tensor:
+    """log mean exp(t) over all entries, as logsumexp(t) - log n."""
+    return torch.logsumexp(t.reshape(-1), dim=0) - math.log(t.numel())
+
+
+def dv(scores: Scores) -> Tensor:
+    """Donsker-Varadhan (MINE): I_DV = mean_P T - log mean_Q exp T. Tight at T = log dP/dQ + c."""
+    return scores.joint.mean() - log_mean_exp(scores.marginal)
+
+
+def nwj(scores: Scores) -> Tensor:
+    """Dual f-divergence bound for KL (NWJ, MINE-f): mean_P T - mean_Q exp(T - 1).
+
+    Never above DV for the same scores; tight only at T = 1 + log dP/dQ.
+    """
+    return scores.joint.mean() - torch.exp(scores.marginal - 1.0).mean()
+
+
+def infonce(scores: Scores) -> Tensor:
+    """InfoNCE: mean_i [S_ii - log mean_j exp S_ij], the row including its positive.
+
+    Never above log B for a batch of B: an estimator built on it cannot report more than log B.
+    """
+    if scores.matrix is None:
+        raise ValueError("InfoNCE needs the full score matrix (negatives='all')")
+    return (scores.joint - torch.logsumexp(scores.matrix, dim=1)).mean() + math.log(
+        scores.matrix.shape[1]
+    )
+
+
+def js_objective(scores: Scores) -> Tensor:
+    """Jensen-Shannon training objective: mean_P[-softplus(-T)] - mean_Q[softplus(T)].
+
+    Its optimum is T = log dP/dQ, so the same critic is then reported through DV.
+    """
+    return -F.softplus(-scores.joint).mean() - F.softplus(scores.marginal).mean()
+
+
+def smile(scores: Scores, tau: float = 5.0) -> Tensor:
+    """SMILE (Song & Ermon 2020): DV with marginal scores clipped to [-tau, tau]."""
+    return dv(Scores(scores.joint, scores.marginal.clamp(-tau, tau)))
+
+
+class MovingAverage:
+    """Exponential moving average of the batch mean of exp(T) on marginal samples, in log-space.
+
+    m <- (1 - rate) m + rate * mean_Q exp(T), seeded with the first batch (MINE reference code:
+    rate 0.01). Stored as log m so that it cannot overflow. The caller owns this object.
+    """
+
+    def __init__(self, rate: float = 0.01):
+        if not 0.0 < rate <= 1.0:
+            raise ValueError(f"the moving-average rate must be in (0, 1], got {rate}")
+        self.rate = float(rate)
+        self.log_value: Tensor | None = None
+
+    def update(self, log_batch_mean: Tensor) -> Tensor:
+        """Fold in log mean_Q exp(T) of a new batch; return the detached log m."""
+        new = log_batch_mean.detach()
+        if self.log_value is None or self.rate == 1.0:
+            self.log_value = new
+        else:
+            self.log_value = torch.logaddexp(
+                self.log_value + math.log1p(-self.rate), new + math.log(self.rate)
+            )
+        return self.log_value
+
+
+def dv_ema_surrogate(scores: Scores, average: MovingAverage) -> Tensor:
+    """Training surrogate for DV whose gradient uses the moving average m in the denominator.
+
+    mean_P T - (log m + mean_Q exp(T) / m - 1), with m detached. Its gradient is
+    E_P[grad T] - E_Q[exp(T) grad T] / m (the MINE correction), and since log y <= log m + y/m - 1
+    its value never exceeds DV. Note ``log(mean_Q exp T / m)`` would keep the biased gradient.
+    """
+    log_batch_mean = log_mean_exp(scores.marginal)
+    log_m = average.update(log_batch_mean)
+    return scores.joint.mean() - (log_m + torch.exp(log_batch_mean - log_m) - 1.0)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A bound as the estimator uses it: what training maximises and what is reported."""
+
+    name: str
+    value: Callable[[Scores], Tensor]
+    objective: Callable[[Scores, MovingAverage | None], Tensor]
+    needs_matrix: bool = False
+    description: str = ""
+
+
+def _dv_objective(scores: Scores, average: MovingAverage | None) -> Tensor:
+    return dv(scores) if average is None else dv_ema_surrogate(scores, average)
+
+
+def _make_bounds(smile_tau: float) -> dict[str, Bound]:
+    return {
+        "dv": Bound("dv", dv, _dv_objective, description="Donsker-Varadhan (MINE)"),
+        "nwj": Bound("nwj", nwj, lambda s, _: nwj(s), description="dual f-divergence (MINE-f)"),
+        "infonce": Bound(
+            "infonce", infonce, lambda s, _: infonce(s), needs_matrix=True,
+            description="InfoNCE, capped at log(batch size)",
+        ),
+        "js": Bound("js", dv, lambda s, _: js_objective(s), description="trained on JS, reported by DV"),
+        "smile": Bound(
+            "smile", lambda s: smile(s, smile_tau), lambda s, _: js_objective(s),
+            description=f"SMILE (tau={smile_tau}), trained on JS",
+        ),
+    }
+
+
+BOUNDS: tuple[str, ...] = tuple(_make_bounds(5.0))
+ALIASES = {"mine": "dv", "mine-f": "nwj", "nce": "infonce"}
+
+
+def get_bound(name: str, smile_tau: float = 5.0) -> Bound:
+    """Look a bound up by name or alias; an unknown name lists the valid ones."""
+    if not isinstance(name, str):
+        raise TypeError(f"bound must be a string, got {type(name).__name__}")
+    key = ALIASES.get(name.lower(), name.lower())
+    bounds = _make_bounds(smile_tau)
+    if key not in bounds:
+        valid = ", ".join(list(bounds) + list(ALIASES))
+        raise ValueError(f"unknown bound {name!r}; valid bounds: {valid}")
+    if key == "smile" and not smile_tau > 0:
+        raise ValueError(f"smile_tau must be positive, got {smile_tau}")
+    return bounds[key]
+
+
+def pooled_value(bound: Bound, blocks: Sequence[Scores]) -> Tensor:
+    """The bound's value over many score blocks (e.g. a held-out set evaluated in batches).
+
+    Joint/marginal bounds pool every block's scores before the single log-mean, which avoids the
+    downward bias of averaging per-block logs; InfoNCE, defined per batch, averages the blocks
+    weighted by their size.
+    """
+    if not blocks:
+        raise ValueError("no score blocks to pool")
+    if bound.needs_matrix:
+        sizes = torch.tensor([b.joint.numel() for b in blocks], dtype=blocks[0].joint.dtype)
+        values = torch.stack([bound.value(b) for b in blocks])
+        return (values * sizes.to(values.device)).sum() / sizes.sum()
+    joint = torch.cat([b.joint.reshape(-1) for b in blocks])
+    marginal = torch.cat([b.marginal.reshape(-1) for b in blocks])
+    return bound.value(Scores(joint, marginal))

@@ -1,0 +1,169 @@
+"""Statistics networks (critics): a batch (x: B x dx, z: B x dz) -> score matrix S (B x B).
+
+S[i, j] = T(x_i, z_j). The protocol a critic follows, built-in or a user's ``nn.Module``:
+
+- ``forward(x, z)`` returns the B x B matrix of all pairs;
+- optionally ``pair_scores(x, z)`` returns the B scores T(x_i, z_i) of row-aligned pairs, used for
+  shuffled negatives (otherwise the diagonal of ``forward`` is taken, which costs B^2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from .bounds import Scores
+
+__all__ = [
+    "ACTIVATIONS",
+    "CRITICS",
+    "ConcatCritic",
+    "SeparableCritic",
+    "all_pair_scores",
+    "build_critic",
+    "mlp",
+    "shuffled_scores",
+]
+
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "softplus": nn.Softplus,
+    "tanh": nn.Tanh,
+}
+
+
+def _activation(name: str) -> Callable[[], nn.Module]:
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; valid: {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[name]
+
+
+def _check_hidden(hidden: Sequence[int]) -> tuple[int, ...]:
+    hidden = tuple(hidden)
+    if not hidden or any(int(h) != h or h < 1 for h in hidden):
+        raise ValueError(f"hidden must be a non-empty sequence of positive integers, got {hidden}")
+    return tuple(int(h) for h in hidden)
+
+
+def mlp(in_dim: int, hidden: Sequence[int], out_dim: int, activation: str = "relu") -> nn.Sequential:
+    """Linear -> activation blocks of the given hidden widths, then a linear output layer."""
+    act = _activation(activation)
+    layers: list[nn.Module] = []
+    width = in_dim
+    for h in hidden:
+        layers += [nn.Linear(width, h), act()]
+        width = h
+    layers.append(nn.Linear(width, out_dim))
+    return nn.Sequential(*layers)
+
+
+class ConcatCritic(nn.Module):
+    """T(x, z) = MLP([x; z]), evaluated on all B^2 pairs with no Python loop.
+
+    The first layer is linear, W [x; z] = W_x x + W_z z, so it is applied to x and z once each and
+    broadcast to the B x B grid; only the deeper layers see B^2 rows.
+    """
+
+    def __init__(
+        self, x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), activation: str = "relu"
+    ):
+        super().__init__()
+        hidden = _check_hidden(hidden)
+        self.x_in = nn.Linear(x_dim, hidden[0])
+        self.z_in = nn.Linear(z_dim, hidden[0], bias=False)
+        self.body = nn.Sequential(_activation(activation)(), mlp(hidden[0], hidden[1:], 1, activation))
+
+    def forward(self, x: Tensor, z: Tensor) -> Tensor:
+        grid = self.x_in(x)[:, None, :] + self.z_in(z)[None, :, :]
+        return self.body(grid).squeeze(-1)
+
+    def pair_scores(self, x: Tensor, z: Tensor) -> Tensor:
+        return self.body(self.x_in(x) + self.z_in(z)).squeeze(-1)
+
+
+class SeparableCritic(nn.Module):
+    """T(x, z) = g(x) . h(z) with two MLP encoders: S = g(x) h(z)^T costs one matmul."""
+
+    def __init__(
+        self,
+        x_dim: int,
+        z_dim: int,
+        hidden: Sequence[int] = (256, 256),
+        activation: str = "relu",
+        embed_dim: int = 32,
+    ):
+        super().__init__()
+        hidden = _check_hidden(hidden)
+        if int(embed_dim) != embed_dim or embed_dim < 1:
+            raise ValueError(f"embed_dim must be a positive integer, got {embed_dim!r}")
+        self.g = mlp(x_dim, hidden, int(embed_dim), activation)
+        self.h = mlp(z_dim, hidden, int(embed_dim), activation)
+
+    def forward(self, x: Tensor, z: Tensor) -> Tensor:
+        return self.g(x) @ self.h(z).T
+
+    def pair_scores(self, x: Tensor, z: Tensor) -> Tensor:
+        return (self.g(x) * self.h(z)).sum(dim=-1)
+
+
+CRITICS = {"concat": ConcatCritic, "separable": SeparableCritic}
+
+
+def build_critic(
+    critic: str | nn.Module,
+    x_dim: int,
+    z_dim: int,
+    hidden: Sequence[int] = (256, 256),
+    activation: str = "relu",
+    embed_dim: int = 32,
+) -> nn.Module:
+    """A critic by name (``"concat"``, ``"separable"``) or a user's module, used as it is."""
+    if isinstance(critic, nn.Module):
+        return critic
+    if not isinstance(critic, str):
+        raise TypeError(f"critic must be a name or an nn.Module, got {type(critic).__name__}")
+    if critic not in CRITICS:
+        raise ValueError(f"unknown critic {critic!r}; valid critics: {', '.join(CRITICS)}")
+    if critic == "separable":
+        return SeparableCritic(x_dim, z_dim, hidden, activation, embed_dim)
+    return ConcatCritic(x_dim, z_dim, hidden, activation)
+
+
+def all_pair_scores(critic: nn.Module, x: Tensor, z: Tensor) -> Scores:
+    """Scores of all B^2 pairs: diagonal joint, off-diagonal product of marginals."""
+    matrix = critic(x, z)
+    if matrix.shape != (x.shape[0], z.shape[0]):
+        raise ValueError(
+            f"critic returned shape {tuple(matrix.shape)}; the protocol asks for "
+            f"({x.shape[0]}, {z.shape[0]}) scores S[i, j] = T(x_i, z_j)"
+        )
+    return Scores.from_matrix(matrix)
+
+
+def _paired(critic: nn.Module, x: Tensor, z: Tensor) -> Tensor:
+    if hasattr(critic, "pair_scores"):
+        return critic.pair_scores(x, z).reshape(-1)
+    return critic(x, z).diagonal()
+
+
+def shuffled_scores(critic: nn.Module, x: Tensor, z: Tensor, generator: torch.Generator | None = None) -> Scores:
+    """MINE's cheap negatives: B joint pairs and B pairs (x_i, z_pi(i)) with z permuted.
+
+    pi is a random derangement (a random order shifted by 1..B-1 places), so no joint pair is
+    ever counted as a negative, as a plain shuffle would do for about one sample per batch.
+    """
+    batch = z.shape[0]
+    if batch < 2:
+        raise ValueError("shuffled negatives need a batch of at least 2")
+    order = torch.randperm(batch, generator=generator)
+    shift = int(torch.randint(1, batch, (1,), generator=generator))
+    perm = torch.empty_like(order)
+    perm[order] = order.roll(shift)
+    perm = perm.to(z.device)
+    return Scores(joint=_paired(critic, x, z), marginal=_paired(critic, x, z[perm]))

@@ -1,0 +1,191 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from mine.bounds import (
+    BOUNDS,
+    MovingAverage,
+    Scores,
+    dv,
+    dv_ema_surrogate,
+    get_bound,
+    infonce,
+    js_objective,
+    log_mean_exp,
+    nwj,
+    pooled_value,
+    smile,
+)
+
+score_matrices = st.integers(2, 12).flatmap(
+    lambda b: arrays(np.float64, (b, b), elements=st.floats(-20, 20, allow_nan=False))
+)
+
+
+def as_scores(matrix) -> Scores:
+    return Scores.from_matrix(torch.as_tensor(matrix, dtype=torch.float64))
+
+
+@settings(max_examples=200, deadline=None)
+@given(score_matrices)
+def test_dv_is_never_below_nwj(matrix):
+    s = as_scores(matrix)
+    assert float(dv(s)) >= float(nwj(s)) - 1e-9
+
+
+@settings(max_examples=200, deadline=None)
+@given(score_matrices)
+def test_infonce_never_exceeds_log_batch(matrix):
+    assert float(infonce(as_scores(matrix))) <= math.log(matrix.shape[0]) + 1e-9
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(2, 10), st.floats(-30, 30))
+def test_constant_scores(b, c):
+    s = as_scores(np.full((b, b), c))
+    for bound in (dv, infonce):
+        assert float(bound(s)) == pytest.approx(0.0, abs=1e-9)
+    # SMILE clips only the marginal scores: 0 while |c| <= tau, c - clip(c) beyond
+    tau = 5.0
+    assert float(smile(s, tau)) == pytest.approx(c - float(np.clip(c, -tau, tau)), abs=1e-9)
+    if abs(c) <= tau:
+        assert float(smile(s, tau)) == pytest.approx(0.0, abs=1e-9)
+    # NWJ(c) = c - exp(c - 1) <= 0, with equality only at c = 1
+    assert float(nwj(s)) == pytest.approx(c - math.exp(c - 1), rel=1e-9, abs=1e-9)
+    assert float(nwj(s)) <= 1e-12
+    assert float(nwj(as_scores(np.ones((b, b))))) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_off_diagonal_mean_excludes_the_diagonal_exactly():
+    matrix = torch.zeros(5, 5, dtype=torch.float64)
+    matrix.fill_diagonal_(1e6)  # were the diagonal counted, the marginal term would explode
+    s = Scores.from_matrix(matrix)
+    assert s.marginal.numel() == 20
+    assert float(log_mean_exp(s.marginal)) == 0.0
+    assert float(dv(s)) == 1e6
+    # off-diagonal mean of exp over known values: exp(S_ij - 1) with S_ij = i + j for i != j
+    m = torch.arange(4.0)[:, None] + torch.arange(4.0)[None, :]
+    off = [float(m[i, j]) for i in range(4) for j in range(4) if i != j]
+    expected = m.diagonal().mean().item() - np.mean(np.exp(np.array(off) - 1))
+    assert float(nwj(Scores.from_matrix(m))) == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("name", BOUNDS)
+@pytest.mark.parametrize("scale", [80.0, -80.0])
+def test_large_scores_give_finite_values_and_gradients_in_float32(name, scale):
+    torch.manual_seed(0)
+    raw = (torch.rand(16, 16) * 2 - 1) * abs(scale)
+    raw[0, 1], raw[2, 2] = scale, scale  # the extreme value on and off the diagonal
+    matrix = raw.clone().requires_grad_(True)
+    bound = get_bound(name)
+    average = MovingAverage(0.01) if name == "dv" else None
+    s = Scores.from_matrix(matrix)
+    for value in (bound.value(s), bound.objective(s, average)):
+        assert value.dtype == torch.float32 and torch.isfinite(value)
+    bound.objective(s, average).backward()
+    assert torch.isfinite(matrix.grad).all()
+
+
+def test_infonce_matches_row_formula():
+    rng = np.random.default_rng(0)
+    m = rng.normal(size=(6, 6))
+    expected = np.mean([m[i, i] - np.log(np.mean(np.exp(m[i]))) for i in range(6)])
+    assert float(infonce(as_scores(m))) == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(ValueError, match="full score matrix"):
+        infonce(Scores(torch.zeros(3), torch.zeros(3)))
+
+
+def test_js_objective_and_smile_formulas():
+    rng = np.random.default_rng(1)
+    m = rng.normal(scale=3, size=(5, 5))
+    s = as_scores(m)
+    off = m[~np.eye(5, dtype=bool)]
+    softplus = lambda t: np.log1p(np.exp(t))  # noqa: E731
+    assert float(js_objective(s)) == pytest.approx(-softplus(-np.diag(m)).mean() - softplus(off).mean())
+    clipped = np.clip(off, -1, 1)
+    assert float(smile(s, tau=1.0)) == pytest.approx(np.diag(m).mean() - np.log(np.mean(np.exp(clipped))))
+    assert float(smile(s, tau=1e9)) == pytest.approx(float(dv(s)))
+
+
+def test_moving_average_matches_plain_ema():
+    values = [0.5, 3.0, 10.0, 0.1]
+    avg = MovingAverage(rate=0.3)
+    for v in values:
+        log_m = avg.update(torch.tensor(math.log(v), dtype=torch.float64))
+    m = values[0]
+    for v in values[1:]:
+        m = 0.7 * m + 0.3 * v
+    assert float(log_m.exp()) == pytest.approx(m, rel=1e-12)
+    # log-space: a batch mean of exp(500) would overflow float64 in linear space
+    big = MovingAverage(0.01)
+    big.update(torch.tensor(500.0))
+    assert float(big.update(torch.tensor(501.0))) == pytest.approx(500.0 + math.log(0.99 + 0.01 * math.e))
+    with pytest.raises(ValueError, match="rate"):
+        MovingAverage(0.0)
+
+
+def test_ema_surrogate_gradient_is_the_corrected_mine_gradient():
+    """grad = E_P[grad T] - E_Q[exp(T) grad T] / m, with m the running average (not the batch)."""
+    torch.manual_seed(0)
+    critic = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
+    x, z = torch.randn(7, 2, dtype=torch.float64), torch.randn(7, 1, dtype=torch.float64)
+    critic = critic.double()
+
+    def matrix():
+        pairs = torch.cat([x[:, None, :].expand(7, 7, 2), z[None, :, :].expand(7, 7, 1)], dim=-1)
+        return critic(pairs).squeeze(-1)
+
+    avg = MovingAverage(0.1)
+    avg.update(torch.tensor(2.0, dtype=torch.float64))  # history so that m != this batch's mean
+    avg.update(torch.tensor(-1.0, dtype=torch.float64))
+    m_before = float(avg.log_value.exp())
+
+    s = Scores.from_matrix(matrix())
+    surrogate = dv_ema_surrogate(s, avg)
+    grads = torch.autograd.grad(surrogate, list(critic.parameters()))
+    batch_mean = float(torch.exp(s.marginal.detach()).mean())
+    m = 0.9 * m_before + 0.1 * batch_mean  # the average is updated with this batch, then used
+    assert float(avg.log_value.exp()) == pytest.approx(m, rel=1e-12)
+    assert m != pytest.approx(batch_mean, rel=1e-3)
+
+    s2 = Scores.from_matrix(matrix())
+    weights = torch.exp(s2.marginal).detach()
+    reference = s2.joint.mean() - (weights * s2.marginal).sum() / (weights.numel() * m)
+    expected = torch.autograd.grad(reference, list(critic.parameters()))
+    for got, want in zip(grads, expected):
+        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
+    # the biased minibatch gradient (m = batch mean) differs: the test can tell them apart
+    biased = torch.autograd.grad(dv(Scores.from_matrix(matrix())), list(critic.parameters()))
+    assert not all(torch.allclose(a, b) for a, b in zip(grads, biased))
+
+
+def test_ema_surrogate_value_is_below_dv_and_reported_value_is_plain_dv():
+    s = as_scores(np.random.default_rng(3).normal(size=(8, 8)))
+    first = MovingAverage(0.01)  # seeded by this batch: surrogate equals DV
+    assert float(dv_ema_surrogate(s, first)) == pytest.approx(float(dv(s)), abs=1e-12)
+    stale = MovingAverage(0.01)
+    stale.update(torch.tensor(4.0, dtype=torch.float64))
+    assert float(dv_ema_surrogate(s, stale)) < float(dv(s))
+    assert get_bound("dv").value is dv and get_bound("mine").value is dv
+
+
+def test_pooled_value_pools_before_the_log():
+    rng = np.random.default_rng(4)
+    blocks = [as_scores(rng.normal(size=(4, 4))) for _ in range(3)]
+    joint = torch.cat([b.joint for b in blocks])
+    marginal = torch.cat([b.marginal for b in blocks])
+    assert float(pooled_value(get_bound("dv"), blocks)) == pytest.approx(float(dv(Scores(joint, marginal))))
+    expected = np.mean([float(infonce(b)) for b in blocks])
+    assert float(pooled_value(get_bound("infonce"), blocks)) == pytest.approx(expected)
+
+
+def test_unknown_bound_lists_valid_names():
+    with pytest.raises(ValueError, match="unknown bound 'foo'.*dv.*nwj.*infonce"):
+        get_bound("foo")
+    with pytest.raises(ValueError, match="square"):
+        Scores.from_matrix(torch.zeros(2, 3))

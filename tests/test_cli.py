@@ -1,0 +1,92 @@
+import json
+
+import numpy as np
+import pytest
+
+from mine.cli import main, parse_columns, read_table
+from mine.gaussian import mi_correlated, sample_correlated
+
+QUICK = ["--max-steps", "40", "--batch-size", "32", "--quiet"]
+
+
+@pytest.fixture
+def table():
+    x, z = sample_correlated(300, 0.9, 2, random_state=0)
+    return np.hstack([x, z])
+
+
+def test_parse_columns():
+    names = ["a", "b", "c", "d"]
+    assert parse_columns("a,c", 4, names) == [0, 2]
+    assert parse_columns("0:2", 4, names) == [0, 1]
+    assert parse_columns("2:", 4, None) == [2, 3]
+    assert parse_columns("-1,b", 4, names) == [3, 1]
+    with pytest.raises(ValueError, match="unknown column 'e'; column names: a, b, c, d"):
+        parse_columns("e", 4, names)
+    with pytest.raises(ValueError, match="out of range"):
+        parse_columns("7", 4, names)
+
+
+def test_estimate_from_csv_with_header(tmp_path, table, capsys):
+    path = tmp_path / "data.csv"
+    np.savetxt(path, table, delimiter=",", header="x1,x2,z1,z2", comments="")
+    assert main(["estimate", str(path), "--x", "x1,x2", "--z", "z1,z2", "--json", *QUICK]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["units"] == "nats" and report["heldout_samples"] == 300 and report["folds"] == 2
+    assert np.isfinite(report["mi"])
+
+
+def test_estimate_from_npy_and_npz_agree_with_the_library(tmp_path, table, capsys):
+    from mine import MINE
+
+    np.save(tmp_path / "data.npy", table)
+    np.savez(tmp_path / "data.npz", x=table[:, :2], z=table[:, 2:])
+    expected = MINE(max_steps=40, batch_size=32, random_state=0).fit(table[:, :2], table[:, 2:]).mi()
+    assert main(["estimate", str(tmp_path / "data.npy"), "--x", "0:2", "--z", "2:4", "--json", *QUICK]) == 0
+    assert json.loads(capsys.readouterr().out)["mi"] == pytest.approx(expected)
+    assert main(["estimate", str(tmp_path / "data.npz"), "--json", *QUICK]) == 0
+    assert json.loads(capsys.readouterr().out)["mi"] == pytest.approx(expected)
+
+
+def test_text_output_mentions_heldout_and_infonce_cap(tmp_path, table, capsys):
+    np.save(tmp_path / "data.npy", table)
+    assert main(["estimate", str(tmp_path / "data.npy"), "--x", "0,1", "--z", "2,3", "--bound", "infonce",
+                 *QUICK]) == 0
+    out = capsys.readouterr().out
+    assert "I(X; Z) =" in out and "held-out evaluation: 300 samples" in out
+    assert "cannot exceed log(batch_size) = 3.4657" in out
+
+
+def test_demo_prints_estimate_and_truth(capsys):
+    assert main(["demo", "--dim", "1", "--mi", "0.5", "--n", "500", "--json", *QUICK]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["truth"] == pytest.approx(0.5)
+    assert report["truth"] == pytest.approx(mi_correlated(float(np.sqrt(1 - np.exp(-1.0))), 1))
+
+
+@pytest.mark.parametrize(
+    "content,args,message",
+    [
+        ("a,b\n1,x\n", ["--x", "a", "--z", "b"], "non-numeric value"),
+        ("a,b\n1,2\n3,4\n", ["--x", "a", "--z", "q"], "unknown column 'q'"),
+        ("a,b\n1,2\n3,4\n", [], "--x and --z are required"),
+        ("a,b\n1,2\n3,4\n", ["--x", "a", "--z", "b"], "too few samples"),
+    ],
+)
+def test_estimate_errors_are_reported_cleanly(tmp_path, capsys, content, args, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    assert main(["estimate", str(path), *args, "--quiet"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_file(capsys):
+    assert main(["estimate", "nowhere.csv", "--x", "0", "--z", "1"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_read_table_without_header(tmp_path):
+    path = tmp_path / "plain.csv"
+    path.write_text("1,2\n3,4\n")
+    table, names = read_table(path)
+    assert names is None and table.shape == (2, 2)

@@ -1,0 +1,68 @@
+import pytest
+import torch
+
+from mine.critics import ConcatCritic, SeparableCritic, all_pair_scores, build_critic, shuffled_scores
+
+
+def test_concat_critic_scores_every_pair_like_a_loop():
+    torch.manual_seed(0)
+    critic = ConcatCritic(3, 2, hidden=(8, 5), activation="tanh").double()
+    x, z = torch.randn(6, 3, dtype=torch.float64), torch.randn(6, 2, dtype=torch.float64)
+    matrix = critic(x, z)
+    # the same MLP written out plainly: Linear on [x; z], then the body
+    w = torch.cat([critic.x_in.weight, critic.z_in.weight], dim=1)
+    for i in range(6):
+        for j in range(6):
+            pre = w @ torch.cat([x[i], z[j]]) + critic.x_in.bias
+            assert torch.allclose(matrix[i, j], critic.body(pre[None]).squeeze())
+    torch.testing.assert_close(critic.pair_scores(x, z), matrix.diagonal())
+
+
+def test_separable_critic_is_an_inner_product():
+    torch.manual_seed(0)
+    critic = SeparableCritic(4, 3, hidden=(7,), embed_dim=5)
+    x, z = torch.randn(9, 4), torch.randn(9, 3)
+    torch.testing.assert_close(critic(x, z), critic.g(x) @ critic.h(z).T)
+    torch.testing.assert_close(critic.pair_scores(x, z), critic(x, z).diagonal())
+
+
+def test_shuffled_negatives_are_a_derangement():
+    class Tag(torch.nn.Module):  # T(x, z) = 1000 x + z identifies each pair
+        def forward(self, x, z):
+            return 1000 * x[:, :1] + z[:, :1].T
+
+    x = torch.arange(8.0)[:, None]
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(50):
+        s = shuffled_scores(Tag(), x, x, gen)
+        rows, cols = (s.marginal // 1000).long(), (s.marginal % 1000).long()
+        assert torch.equal(rows, torch.arange(8))
+        assert (cols != rows).all() and sorted(cols.tolist()) == list(range(8))
+
+
+def test_user_module_protocol_and_errors():
+    class Bilinear(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(2, 2))
+
+        def forward(self, x, z):
+            return x @ self.w @ z.T
+
+    module = Bilinear()
+    assert build_critic(module, 2, 2) is module
+    s = all_pair_scores(module, torch.ones(4, 2), torch.ones(4, 2))
+    assert s.joint.shape == (4,) and s.marginal.shape == (12,)
+
+    class Wrong(torch.nn.Module):
+        def forward(self, x, z):
+            return x.sum(1)
+
+    with pytest.raises(ValueError, match=r"critic returned shape \(4,\).*\(4, 4\)"):
+        all_pair_scores(Wrong(), torch.ones(4, 2), torch.ones(4, 2))
+    with pytest.raises(ValueError, match="unknown critic 'mlp'; valid critics: concat, separable"):
+        build_critic("mlp", 1, 1)
+    with pytest.raises(ValueError, match="unknown activation"):
+        build_critic("concat", 1, 1, activation="swish2")
+    with pytest.raises(ValueError, match="hidden"):
+        build_critic("separable", 1, 1, hidden=())

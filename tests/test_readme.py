@@ -1,0 +1,28 @@
+"""The README's quick start and .ci/run must say the same two commands."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def quick_start_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Quick start", 1)[1]
+    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    return [line.strip() for line in block.splitlines() if line.strip()]
+
+
+def test_quick_start_is_two_commands_and_ci_runs_them():
+    commands = quick_start_commands()
+    assert len(commands) == 2
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert commands[0] in ci
+    assert commands[1] in ci
+    assert "constraints.txt" in commands[0] and "mine demo" in commands[0]
+
+
+def test_constraints_pin_the_local_cpu_torch_and_setup_keeps_a_range():
+    assert "torch==2.13.0" in (ROOT / "constraints.txt").read_text()
+    setup = (ROOT / "setup.cfg").read_text()
+    assert re.search(r"^\s*torch>=[\d.]+,<\d+\s*$", setup, re.M)
