@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -42,12 +43,16 @@ def run_sweep(dims, rhos, n, seed, max_steps):
     for dim, rho, name in tqdm(configs, desc="gaussian sweep"):
         x, z = sample_correlated(n, rho, dim, random_state=seed)
         start = time.perf_counter()
-        est = MINE(random_state=seed, max_steps=max_steps, **ESTIMATORS[name]).fit(x, z)
-        rows.append({
-            "dim": dim, "rho": rho, "estimator": name, "truth": mi_correlated(rho, dim),
-            "estimate": est.mi(), "seconds": time.perf_counter() - start,
-            "steps": [f.n_steps for f in est.folds_],
-        })
+        row = {"dim": dim, "rho": rho, "estimator": name, "truth": mi_correlated(rho, dim)}
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # InfoNCE's cap: shown in the plot
+                est = MINE(random_state=seed, max_steps=max_steps, **ESTIMATORS[name]).fit(x, z)
+            row.update(estimate=est.mi(), steps=[f.n_steps for f in est.folds_])
+        except FloatingPointError as err:  # a diverged fit is a result too
+            row.update(estimate=float("nan"), error=str(err))
+        row["seconds"] = time.perf_counter() - start
+        rows.append(row)
     return rows
 
 

@@ -210,3 +210,14 @@ def test_diverging_training_stops_with_advice(gaussian_pair):
 def test_unfitted_estimator_says_so():
     with pytest.raises(RuntimeError, match="not fitted"):
         MINE().mi()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("rho,dim,tolerance", ACCURACY_CASES)
+def test_default_estimator_accuracy_over_more_seeds(rho, dim, tolerance, seed):
+    """The same check on other data and training seeds (opt in: ``pytest -m slow``)."""
+    truth = mi_correlated(rho, dim)
+    x, z = sample_correlated(10_000, rho, dim, random_state=seed)
+    estimate = MINE(random_state=seed).fit(x, z).mi()
+    assert abs(estimate - truth) <= tolerance * truth, (estimate, truth)
