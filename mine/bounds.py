@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -151,17 +152,30 @@ def _dv_objective(scores: Scores, average: MovingAverage | None) -> Tensor:
     return dv(scores) if average is None else dv_ema_surrogate(scores, average)
 
 
+def _nwj_objective(scores: Scores, average: MovingAverage | None) -> Tensor:
+    return nwj(scores)
+
+
+def _infonce_objective(scores: Scores, average: MovingAverage | None) -> Tensor:
+    return infonce(scores)
+
+
+def _js_objective(scores: Scores, average: MovingAverage | None) -> Tensor:
+    return js_objective(scores)
+
+
 def _make_bounds(smile_tau: float) -> dict[str, Bound]:
+    # module-level functions and partials only, so that fitted estimators pickle
     return {
         "dv": Bound("dv", dv, _dv_objective, description="Donsker-Varadhan (MINE)"),
-        "nwj": Bound("nwj", nwj, lambda s, _: nwj(s), description="dual f-divergence (MINE-f)"),
+        "nwj": Bound("nwj", nwj, _nwj_objective, description="dual f-divergence (MINE-f)"),
         "infonce": Bound(
-            "infonce", infonce, lambda s, _: infonce(s), needs_matrix=True,
+            "infonce", infonce, _infonce_objective, needs_matrix=True,
             description="InfoNCE, capped at log(batch size)",
         ),
-        "js": Bound("js", dv, lambda s, _: js_objective(s), description="trained on JS, reported by DV"),
+        "js": Bound("js", dv, _js_objective, description="trained on JS, reported by DV"),
         "smile": Bound(
-            "smile", lambda s: smile(s, smile_tau), lambda s, _: js_objective(s),
+            "smile", partial(smile, tau=smile_tau), _js_objective,
             description=f"SMILE (tau={smile_tau}), trained on JS",
         ),
     }

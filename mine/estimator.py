@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from tqdm.auto import tqdm
 
@@ -237,7 +238,7 @@ class _VariationalEstimator(BaseEstimator):
     # --- fitted state ------------------------------------------------------------------------
     def _check_fitted(self) -> None:
         if not hasattr(self, "estimate_"):
-            raise RuntimeError(f"this {type(self).__name__} is not fitted yet; call fit first")
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
 
     @property
     def critic_(self) -> torch.nn.Module:

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
 import mine
 from mine import MINE, mutual_information
@@ -93,6 +94,9 @@ def test_save_load_round_trip(tmp_path, gaussian_pair):
     assert loaded.history_ == est.history_
     assert loaded.evaluate(x, z) == pytest.approx(est.evaluate(x, z), rel=1e-6)
     assert pickle.loads(pickle.dumps(est)).mi() == est.mi()
+    for bound in ("nwj", "smile", "infonce"):
+        fitted = MINE(**{**FAST, "bound": bound}).fit(x, z)
+        assert pickle.loads(pickle.dumps(fitted)).evaluate(x, z) == pytest.approx(fitted.evaluate(x, z))
 
 
 def test_save_load_with_a_user_critic(tmp_path, gaussian_pair):
@@ -208,8 +212,9 @@ def test_diverging_training_stops_with_advice(gaussian_pair):
 
 
 def test_unfitted_estimator_says_so():
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         MINE().mi()
+    assert not hasattr(MINE(), "critic_")  # NotFittedError is an AttributeError too
 
 
 @pytest.mark.slow
