@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .divergences import Divergence, get_divergence
+
 __all__ = [
     "BOUNDS",
     "Bound",
@@ -26,6 +28,7 @@ __all__ = [
     "Scores",
     "dv",
     "dv_ema_surrogate",
+    "f_divergence_bound",
     "get_bound",
     "infonce",
     "js_objective",
@@ -67,12 +70,22 @@ def dv(scores: Scores) -> Tensor:
     return scores.joint.mean() - log_mean_exp(scores.marginal)
 
 
+def f_divergence_bound(scores: Scores, divergence: str | Divergence = "kl", **params) -> Tensor:
+    """Variational bound on D_f(P || Q) of the f-GAN table: mean_P g_f(V) - mean_Q f*(g_f(V)).
+
+    The scores are the raw outputs V; g_f and f* come from :mod:`mine.divergences`.
+    """
+    div = get_divergence(divergence, **params)
+    return div.activation(scores.joint).mean() - div.conjugate_of_activation(scores.marginal).mean()
+
+
 def nwj(scores: Scores) -> Tensor:
     """Dual f-divergence bound for KL (NWJ, MINE-f): mean_P T - mean_Q exp(T - 1).
 
-    Never above DV for the same scores; tight only at T = 1 + log dP/dQ.
+    The KL row of the f-divergence table. Never above DV for the same scores; tight only at
+    T = 1 + log dP/dQ.
     """
-    return scores.joint.mean() - torch.exp(scores.marginal - 1.0).mean()
+    return f_divergence_bound(scores, "kl")
 
 
 def infonce(scores: Scores) -> Tensor:

@@ -189,3 +189,17 @@ def test_unknown_bound_lists_valid_names():
         get_bound("foo")
     with pytest.raises(ValueError, match="square"):
         Scores.from_matrix(torch.zeros(2, 3))
+
+
+@pytest.mark.parametrize("name", ["kl", "pearson", "squared_hellinger", "jensen_shannon", "gan", "total_variation"])
+def test_f_divergence_bound_reads_the_table(name):
+    from mine.bounds import f_divergence_bound
+    from mine.divergences import get_divergence
+
+    s = as_scores(np.random.default_rng(5).normal(size=(6, 6)))
+    div = get_divergence(name)
+    expected = div.activation(s.joint).mean() - div.conjugate(div.activation(s.marginal)).mean()
+    assert float(f_divergence_bound(s, name)) == pytest.approx(float(expected), rel=1e-10)
+    if name == "kl":
+        off = s.matrix[~torch.eye(6, dtype=torch.bool)]
+        assert float(nwj(s)) == pytest.approx(float(s.joint.mean() - torch.exp(off - 1).mean()), rel=1e-12)

@@ -90,3 +90,13 @@ def test_read_table_without_header(tmp_path):
     path.write_text("1,2\n3,4\n")
     table, names = read_table(path)
     assert names is None and table.shape == (2, 2)
+
+
+def test_python_dash_m_runs_the_command():
+    import subprocess
+    import sys
+
+    import mine
+
+    done = subprocess.run([sys.executable, "-m", "mine", "--version"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == f"mine {mine.__version__}"
