@@ -67,6 +67,20 @@ class _Standardizer:
         return [self.mean.tolist(), self.scale.tolist()]
 
 
+class _BatchStream:
+    """Row indices in batches of ``size``, without replacement within an epoch, reshuffled per epoch."""
+
+    def __init__(self, n: int, size: int, generator: torch.Generator, device: torch.device):
+        self.n, self.size, self.generator, self.device = n, size, generator, device
+        self.order, self.cursor = torch.arange(n), n
+
+    def next(self) -> torch.Tensor:
+        if self.cursor + self.size > self.n:
+            self.order, self.cursor = torch.randperm(self.n, generator=self.generator), 0
+        self.cursor += self.size
+        return self.order[self.cursor - self.size : self.cursor].to(self.device)
+
+
 @dataclass
 class _Fold:
     """One trained critic with the standardization of its training part and its held-out result."""
@@ -115,7 +129,7 @@ class _VariationalEstimator(BaseEstimator):
         self._device = _resolve_device(self.device)
         return get_bound(self.bound, smile_tau=self.smile_tau)
 
-    def _splits(self, n: int, rng: np.random.RandomState) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _splits(self, n: int, rng: np.random.RandomState, what: str) -> list[tuple[np.ndarray, np.ndarray]]:
         """(train, held-out) index pairs: ``folds`` >= 2 cross-fits, 1 holds out a fraction."""
         perm = rng.permutation(n)
         if self.folds == 1:
@@ -130,23 +144,31 @@ class _VariationalEstimator(BaseEstimator):
         n_heldout = min(len(h) for _, h in splits)
         if n_heldout < 2 or n_train < 2:
             raise ValueError(
-                f"too few samples: {n} rows leave {n_train} for training and {n_heldout} held out "
+                f"too few samples: {n} {what} leave {n_train} for training and {n_heldout} held out "
                 f"({how}); each part needs at least 2"
             )
         if self.batch_size > n_train:
             raise ValueError(
                 f"batch_size={self.batch_size} is larger than the training set ({n_train} of {n} "
-                f"samples, {how}); lower batch_size or add data"
+                f"{what}, {how}); lower batch_size or add data"
             )
         return splits
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(array, dtype=self._dtype, device=self._device)
 
-    def _blocks(self, arrays: Sequence[torch.Tensor]) -> list[tuple[torch.Tensor, ...]]:
-        """Split evaluation data into blocks of about ``batch_size`` rows (each at least 2)."""
-        n_blocks = max(1, arrays[0].shape[0] // self.batch_size)
-        return list(zip(*(torch.tensor_split(a, n_blocks) for a in arrays)))
+    def _fit_scalers(self, train_groups: Sequence[Sequence[np.ndarray]]) -> list[_Standardizer]:
+        """One standardization per array (flat, in group order); subclasses may share them."""
+        return [_Standardizer.fit(a, self.standardize) for g in train_groups for a in g]
+
+    def _scaled(self, scalers: Sequence[_Standardizer], groups) -> list[list[torch.Tensor]]:
+        flat = iter(scalers)
+        return [[self._tensor(next(flat)(a)) for a in g] for g in groups]
+
+    def _blocks(self, groups: Sequence[Sequence[torch.Tensor]]) -> list[tuple[torch.Tensor, ...]]:
+        """Cut evaluation data into blocks of about ``batch_size`` rows of every group."""
+        n_blocks = max(1, min(g[0].shape[0] for g in groups) // self.batch_size)
+        return list(zip(*(torch.tensor_split(a, n_blocks) for g in groups for a in g)))
 
     # --- training ----------------------------------------------------------------------------
     def _evaluate(self, critic: torch.nn.Module, blocks) -> torch.Tensor:
@@ -157,13 +179,14 @@ class _VariationalEstimator(BaseEstimator):
         critic.train(was_training)
         return value
 
-    def _train_fold(self, train: Sequence[torch.Tensor], heldout_blocks, seed: int, bar: tqdm, fold: int) -> dict:
+    def _train_fold(self, train: Sequence[Sequence[torch.Tensor]], heldout_blocks, seed: int, bar: tqdm,
+                    fold: int) -> dict:
         """Train one critic; return it (best held-out state restored) with its summary."""
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             critic = self._new_critic().to(device=self._device, dtype=self._dtype)
         generator = torch.Generator().manual_seed(seed)
-        n_train = train[0].shape[0]
+        streams = [_BatchStream(g[0].shape[0], self.batch_size, generator, self._device) for g in train]
         optimizer = torch.optim.Adam(
             critic.parameters(), lr=self.lr, weight_decay=self.weight_decay, foreach=True
         )
@@ -172,14 +195,10 @@ class _VariationalEstimator(BaseEstimator):
         history: list[dict[str, float]] = []
         best_value, best_state, best_step, stale = -math.inf, None, 0, 0
         train_sum = torch.zeros((), dtype=self._dtype, device=self._device)
-        train_count, cursor, step, stopped_early = 0, n_train, 0, False
-        order = torch.arange(n_train)
+        train_count, step, stopped_early = 0, 0, False
         for step in range(1, self.max_steps + 1):
-            if cursor + self.batch_size > n_train:  # a new epoch: reshuffle the training part
-                order, cursor = torch.randperm(n_train, generator=generator), 0
-            index = order[cursor : cursor + self.batch_size].to(self._device)
-            cursor += self.batch_size
-            scores = self._batch_scores(critic, [t[index] for t in train], generator)
+            batch = [t[index] for stream, group in zip(streams, train) for index in [stream.next()] for t in group]
+            scores = self._batch_scores(critic, batch, generator)
             loss = -self.bound_.objective(scores, average)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -213,20 +232,25 @@ class _VariationalEstimator(BaseEstimator):
         return dict(critic=critic, estimate=best_value, n_steps=step, best_step=best_step,
                     stopped_early=stopped_early, history=history)
 
-    def _fit_folds(self, data: Sequence[np.ndarray], rng: np.random.RandomState) -> None:
-        """Train one critic per split of the rows of ``data`` (arrays with aligned rows)."""
-        splits = self._splits(data[0].shape[0], rng)
-        seeds = rng.randint(0, 2**31 - 1, size=len(splits))
+    def _fit_folds(self, groups: Sequence[Sequence[np.ndarray]], names: Sequence[str],
+                   rng: np.random.RandomState) -> None:
+        """Train one critic per fold. ``groups``: lists of arrays whose rows are aligned within a
+        group (MINE: [[x, z]]; two samples: [[p], [q]]); each group is split on its own."""
+        splits = [self._splits(g[0].shape[0], rng, name) for g, name in zip(groups, names)]
+        n_folds = len(splits[0])
+        seeds = rng.randint(0, 2**31 - 1, size=n_folds)
         self.folds_: list[_Fold] = []
-        with tqdm(total=self.max_steps * len(splits), disable=not self.verbose,
+        with tqdm(total=self.max_steps * n_folds, disable=not self.verbose,
                   desc=type(self).__name__, leave=False) as bar:
-            for k, ((train_idx, heldout_idx), seed) in enumerate(zip(splits, seeds)):
-                scalers = [_Standardizer.fit(a[train_idx], self.standardize) for a in data]
-                train = [self._tensor(s(a[train_idx])) for s, a in zip(scalers, data)]
-                heldout = self._blocks([self._tensor(s(a[heldout_idx])) for s, a in zip(scalers, data)])
+            for k, seed in enumerate(seeds):
+                train_groups = [[a[sp[k][0]] for a in g] for g, sp in zip(groups, splits)]
+                heldout_groups = [[a[sp[k][1]] for a in g] for g, sp in zip(groups, splits)]
+                scalers = self._fit_scalers(train_groups)
+                train = self._scaled(scalers, train_groups)
+                heldout = self._blocks(self._scaled(scalers, heldout_groups))
                 result = self._train_fold(train, heldout, int(seed), bar, k)
-                self.folds_.append(_Fold(scalers=scalers, n_train=len(train_idx),
-                                         n_heldout=len(heldout_idx), **result))
+                self.folds_.append(_Fold(scalers=scalers, n_train=sum(len(g[0]) for g in train_groups),
+                                         n_heldout=sum(len(g[0]) for g in heldout_groups), **result))
                 bar.total -= self.max_steps - result["n_steps"]  # early stop: shrink the bar
         self.estimate_ = self._combine([f.estimate for f in self.folds_], [f.n_heldout for f in self.folds_])
 
@@ -252,12 +276,9 @@ class _VariationalEstimator(BaseEstimator):
         self._check_fitted()
         return [row for f in self.folds_ for row in f.history]
 
-    def _evaluate_new(self, data: Sequence[np.ndarray]) -> float:
+    def _evaluate_new(self, groups: Sequence[Sequence[np.ndarray]]) -> float:
         """Each fold's critic on new data with its own standardization, combined across folds."""
-        values = [
-            float(self._evaluate(f.critic, self._blocks([self._tensor(s(a)) for s, a in zip(f.scalers, data)])))
-            for f in self.folds_
-        ]
+        values = [float(self._evaluate(f.critic, self._blocks(self._scaled(f.scalers, groups)))) for f in self.folds_]
         return float(np.mean(values))
 
     # --- persistence -------------------------------------------------------------------------
@@ -424,7 +445,7 @@ class MINE(_VariationalEstimator):
         x, z = check_paired(x, z)
         self.x_dim_, self.z_dim_ = x.shape[1], z.shape[1]
         self.n_samples_ = x.shape[0]
-        self._fit_folds([x, z], check_random_state(self.random_state))
+        self._fit_folds([[x, z]], ["rows"], check_random_state(self.random_state))
         if self.estimate_ > 0.9 * self.cap:
             warnings.warn(
                 f"the InfoNCE estimate {self.estimate_:.3f} nats is near its cap log(batch_size) = "
@@ -454,7 +475,7 @@ class MINE(_VariationalEstimator):
             )
         if x.shape[0] < 2:
             raise ValueError("evaluate needs at least 2 samples")
-        return _to_units(self._evaluate_new([x, z]), units)
+        return _to_units(self._evaluate_new([[x, z]]), units)
 
 
 def mutual_information(x, z, units: str = "nats", **params) -> float:
