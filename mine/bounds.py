@@ -28,6 +28,7 @@ __all__ = [
     "Scores",
     "dv",
     "dv_ema_surrogate",
+    "f_bound",
     "f_divergence_bound",
     "get_bound",
     "infonce",
@@ -177,6 +178,21 @@ def _js_objective(scores: Scores, average: MovingAverage | None) -> Tensor:
     return js_objective(scores)
 
 
+def _f_objective(scores: Scores, average: MovingAverage | None, divergence: str, params: dict) -> Tensor:
+    return f_divergence_bound(scores, divergence, **params)
+
+
+def f_bound(divergence: str | Divergence = "kl", **params) -> Bound:
+    """The f-GAN dual bound of a row of the divergence table, trained and reported as it is."""
+    div = get_divergence(divergence, **params)  # fails early on an unknown name or bad params
+    key = divergence if isinstance(divergence, str) else div
+    return Bound(
+        "f", partial(f_divergence_bound, divergence=key, **params),
+        partial(_f_objective, divergence=key, params=params),
+        description=f"dual f-divergence bound, {div.name}{params or ''}",
+    )
+
+
 def _make_bounds(smile_tau: float) -> dict[str, Bound]:
     # module-level functions and partials only, so that fitted estimators pickle
     return {
@@ -194,18 +210,25 @@ def _make_bounds(smile_tau: float) -> dict[str, Bound]:
     }
 
 
-BOUNDS: tuple[str, ...] = tuple(_make_bounds(5.0))
+BOUNDS: tuple[str, ...] = (*_make_bounds(5.0), "f")
 ALIASES = {"mine": "dv", "mine-f": "nwj", "nce": "infonce"}
 
 
-def get_bound(name: str, smile_tau: float = 5.0) -> Bound:
-    """Look a bound up by name or alias; an unknown name lists the valid ones."""
+def get_bound(name: str, smile_tau: float = 5.0, divergence: str | Divergence = "kl",
+              divergence_params: dict | None = None) -> Bound:
+    """Look a bound up by name or alias; an unknown name lists the valid ones.
+
+    ``"f"`` is the dual bound of ``divergence`` (any row of :mod:`mine.divergences`): on the score
+    matrix of paired samples it estimates the f-information D_f(P_XZ || P_X P_Z).
+    """
     if not isinstance(name, str):
         raise TypeError(f"bound must be a string, got {type(name).__name__}")
     key = ALIASES.get(name.lower(), name.lower())
+    if key == "f":
+        return f_bound(divergence, **(divergence_params or {}))
     bounds = _make_bounds(smile_tau)
     if key not in bounds:
-        valid = ", ".join(list(bounds) + list(ALIASES))
+        valid = ", ".join(list(BOUNDS) + list(ALIASES))
         raise ValueError(f"unknown bound {name!r}; valid bounds: {valid}")
     if key == "smile" and not smile_tau > 0:
         raise ValueError(f"smile_tau must be positive, got {smile_tau}")

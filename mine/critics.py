@@ -20,11 +20,13 @@ __all__ = [
     "ACTIVATIONS",
     "CRITICS",
     "ConcatCritic",
+    "ScalarCritic",
     "SeparableCritic",
     "all_pair_scores",
     "build_critic",
     "mlp",
     "shuffled_scores",
+    "two_sample_scores",
 ]
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
@@ -110,6 +112,28 @@ class SeparableCritic(nn.Module):
 
     def pair_scores(self, x: Tensor, z: Tensor) -> Tensor:
         return (self.g(x) * self.h(z)).sum(dim=-1)
+
+
+class ScalarCritic(nn.Module):
+    """V(x) = MLP(x) for two-sample problems: one score per sample, shape (B,)."""
+
+    def __init__(self, dim: int, hidden: Sequence[int] = (256, 256), activation: str = "relu"):
+        super().__init__()
+        self.net = mlp(dim, _check_hidden(hidden), 1, activation)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x).squeeze(-1)
+
+
+def two_sample_scores(critic: nn.Module, p: Tensor, q: Tensor) -> Scores:
+    """Scores V on samples of P (the "joint" role) and of Q (the "marginal" role)."""
+    joint, marginal = critic(p), critic(q)
+    if joint.shape != (p.shape[0],) or marginal.shape != (q.shape[0],):
+        raise ValueError(
+            f"a two-sample critic must return one score per sample, got shapes {tuple(joint.shape)} "
+            f"and {tuple(marginal.shape)} for {p.shape[0]} and {q.shape[0]} samples"
+        )
+    return Scores(joint=joint, marginal=marginal)
 
 
 CRITICS = {"concat": ConcatCritic, "separable": SeparableCritic}

@@ -25,11 +25,11 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from tqdm.auto import tqdm
 
-from ._validation import check_fraction, check_paired, check_positive_int, resolve_dtype
-from .bounds import Bound, MovingAverage, Scores, get_bound, pooled_value
-from .critics import all_pair_scores, build_critic, shuffled_scores
+from ._validation import as_2d_float, check_fraction, check_paired, check_positive_int, resolve_dtype
+from .bounds import Bound, MovingAverage, Scores, f_bound, get_bound, pooled_value
+from .critics import ScalarCritic, all_pair_scores, build_critic, shuffled_scores, two_sample_scores
 
-__all__ = ["MINE", "mutual_information"]
+__all__ = ["MINE", "DivergenceEstimator", "divergence", "mutual_information"]
 
 UNITS = {"nats": 1.0, "bits": 1.0 / math.log(2.0)}
 NEGATIVES = ("all", "shuffle")
@@ -111,6 +111,9 @@ class _VariationalEstimator(BaseEstimator):
     def _new_critic(self) -> torch.nn.Module:
         raise NotImplementedError
 
+    def _get_bound(self) -> Bound:
+        raise NotImplementedError
+
     # --- checks and splits -------------------------------------------------------------------
     def _check_params(self) -> Bound:
         check_positive_int(self.batch_size, "batch_size", minimum=2)
@@ -123,11 +126,12 @@ class _VariationalEstimator(BaseEstimator):
             raise ValueError(f"lr must be a positive number, got {self.lr!r}")
         if not (isinstance(self.weight_decay, (int, float)) and self.weight_decay >= 0):
             raise ValueError(f"weight_decay must be a non-negative number, got {self.weight_decay!r}")
-        if self.ema_rate is not None and not 0 <= self.ema_rate <= 1:
-            raise ValueError(f"ema_rate must be in [0, 1] (0 or None: no correction), got {self.ema_rate!r}")
+        ema_rate = getattr(self, "ema_rate", None)
+        if ema_rate is not None and not 0 <= ema_rate <= 1:
+            raise ValueError(f"ema_rate must be in [0, 1] (0 or None: no correction), got {ema_rate!r}")
         self._dtype = resolve_dtype(self.dtype)
         self._device = _resolve_device(self.device)
-        return get_bound(self.bound, smile_tau=self.smile_tau)
+        return self._get_bound()
 
     def _splits(self, n: int, rng: np.random.RandomState, what: str) -> list[tuple[np.ndarray, np.ndarray]]:
         """(train, held-out) index pairs: ``folds`` >= 2 cross-fits, 1 holds out a fraction."""
@@ -190,7 +194,8 @@ class _VariationalEstimator(BaseEstimator):
         optimizer = torch.optim.Adam(
             critic.parameters(), lr=self.lr, weight_decay=self.weight_decay, foreach=True
         )
-        average = MovingAverage(self.ema_rate) if self.bound_.name == "dv" and self.ema_rate else None
+        ema_rate = getattr(self, "ema_rate", None)
+        average = MovingAverage(ema_rate) if self.bound_.name == "dv" and ema_rate else None
 
         history: list[dict[str, float]] = []
         best_value, best_state, best_step, stale = -math.inf, None, 0, 0
@@ -339,11 +344,12 @@ class MINE(_VariationalEstimator):
 
     Parameters
     ----------
-    bound : {"dv", "nwj", "infonce", "js", "smile"}
+    bound : {"dv", "nwj", "infonce", "js", "smile", "f"}
         "dv" is MINE (Donsker-Varadhan) with the moving-average gradient correction when
         ``ema_rate > 0``; "nwj" is MINE-f; "infonce" is capped at log(batch_size); "js" and "smile"
         train on the Jensen-Shannon objective and report DV (SMILE: clipped at ``smile_tau``,
-        biased and not a bound).
+        biased and not a bound); "f" estimates the f-information D_f(P_XZ || P_X P_Z) of
+        ``divergence`` (a row of :mod:`mine.divergences`, with ``divergence_params``).
     critic : {"separable", "concat"} or nn.Module
         A built-in statistics network or a module following the protocol of :mod:`mine.critics`.
     hidden, activation, embed_dim
@@ -385,6 +391,8 @@ class MINE(_VariationalEstimator):
         weight_decay: float = 0.0,
         ema_rate: float | None = 0.01,
         smile_tau: float = 5.0,
+        divergence: str = "kl",
+        divergence_params: dict | None = None,
         max_steps: int = 5000,
         folds: int = 2,
         heldout_fraction: float = 0.2,
@@ -407,6 +415,8 @@ class MINE(_VariationalEstimator):
         self.weight_decay = weight_decay
         self.ema_rate = ema_rate
         self.smile_tau = smile_tau
+        self.divergence = divergence
+        self.divergence_params = divergence_params
         self.max_steps = max_steps
         self.folds = folds
         self.heldout_fraction = heldout_fraction
@@ -417,6 +427,9 @@ class MINE(_VariationalEstimator):
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
+
+    def _get_bound(self) -> Bound:
+        return get_bound(self.bound, self.smile_tau, self.divergence, self.divergence_params)
 
     def _batch_scores(self, critic, batch, generator) -> Scores:
         x, z = batch
@@ -457,7 +470,7 @@ class MINE(_VariationalEstimator):
     @property
     def cap(self) -> float:
         """The largest value the bound can report: log(batch_size) for InfoNCE, else inf."""
-        return math.log(self.batch_size) if get_bound(self.bound, self.smile_tau).needs_matrix else math.inf
+        return math.log(self.batch_size) if self._get_bound().needs_matrix else math.inf
 
     def mi(self, units: str = "nats") -> float:
         """The held-out estimate of I(X; Z) in ``"nats"`` or ``"bits"``."""
@@ -476,6 +489,115 @@ class MINE(_VariationalEstimator):
         if x.shape[0] < 2:
             raise ValueError("evaluate needs at least 2 samples")
         return _to_units(self._evaluate_new([[x, z]]), units)
+
+
+class DivergenceEstimator(_VariationalEstimator):
+    """Two-sample estimate of D_f(P || Q) from samples of P and of Q (variational divergence
+    minimisation, Nowozin et al. 2016).
+
+    A network V(x) is trained to maximise E_P[g_f(V)] - E_Q[f*(g_f(V))] with f, f* and g_f read
+    from :mod:`mine.divergences`; the estimate is that bound on held-out samples of both (cross-
+    fitted in ``folds`` parts of each sample). P and Q may have different sizes. Both samples are
+    standardized with one shared transform (a divergence is invariant only to a common map).
+
+    Parameters are those of :class:`MINE` where they apply; ``divergence`` names a row of the
+    table (``divergence_params`` e.g. ``{"alpha": 2}``), ``critic`` may be a user ``nn.Module``
+    mapping (B, d) -> (B,).
+    """
+
+    def __init__(
+        self,
+        divergence: str = "kl",
+        divergence_params: dict | None = None,
+        critic: str | torch.nn.Module = "mlp",
+        hidden: Sequence[int] = (256, 256),
+        activation: str = "elu",
+        batch_size: int = 256,
+        lr: float = 2e-4,
+        weight_decay: float = 0.0,
+        max_steps: int = 5000,
+        folds: int = 2,
+        heldout_fraction: float = 0.2,
+        eval_every: int = 50,
+        patience: int = 10,
+        standardize: bool = True,
+        device: str = "cpu",
+        dtype: str = "float32",
+        random_state: int | None = None,
+        verbose: bool = False,
+    ):
+        self.divergence = divergence
+        self.divergence_params = divergence_params
+        self.critic = critic
+        self.hidden = hidden
+        self.activation = activation
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.max_steps = max_steps
+        self.folds = folds
+        self.heldout_fraction = heldout_fraction
+        self.eval_every = eval_every
+        self.patience = patience
+        self.standardize = standardize
+        self.device = device
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _get_bound(self) -> Bound:
+        return f_bound(self.divergence, **(self.divergence_params or {}))
+
+    def _new_critic(self) -> torch.nn.Module:
+        if isinstance(self.critic, torch.nn.Module):
+            return copy.deepcopy(self.critic)
+        if self.critic != "mlp":
+            raise ValueError(f"unknown critic {self.critic!r}; valid critics: mlp, or an nn.Module")
+        return ScalarCritic(self.dim_, self.hidden, self.activation)
+
+    def _batch_scores(self, critic, batch, generator) -> Scores:
+        return two_sample_scores(critic, *batch)
+
+    def _eval_scores(self, critic, block) -> Scores:
+        return two_sample_scores(critic, *block)
+
+    def _fit_scalers(self, train_groups) -> list[_Standardizer]:
+        shared = _Standardizer.fit(np.concatenate([g[0] for g in train_groups]), self.standardize)
+        return [shared, shared]
+
+    def _check_samples(self, p, q) -> tuple[np.ndarray, np.ndarray]:
+        p, q = as_2d_float(p, "p_samples"), as_2d_float(q, "q_samples")
+        if p.shape[1] != q.shape[1]:
+            raise ValueError(
+                f"p_samples and q_samples must have the same number of columns, got {p.shape[1]} and {q.shape[1]}"
+            )
+        return p, q
+
+    def fit(self, p_samples, q_samples) -> DivergenceEstimator:
+        """Train V on samples of P and of Q (arrays, tensors or DataFrames; (n,) or (n, d))."""
+        self.bound_ = self._check_params()
+        p, q = self._check_samples(p_samples, q_samples)
+        self.dim_ = p.shape[1]
+        self._fit_folds([[p], [q]], ["P samples", "Q samples"], check_random_state(self.random_state))
+        return self
+
+    def value(self, units: str = "nats") -> float:
+        """The held-out estimate of D_f(P || Q) (``"nats"`` or ``"bits"`` where logs are involved)."""
+        self._check_fitted()
+        return _to_units(self.estimate_, units)
+
+    def evaluate(self, p_samples, q_samples, units: str = "nats") -> float:
+        """The fitted critics' bound on new samples of P and Q (folds averaged)."""
+        self._check_fitted()
+        p, q = self._check_samples(p_samples, q_samples)
+        if p.shape[1] != self.dim_:
+            raise ValueError(f"expected {self.dim_} columns as in fit, got {p.shape[1]}")
+        return _to_units(self._evaluate_new([[p], [q]]), units)
+
+
+def divergence(p_samples, q_samples, kind: str = "kl", units: str = "nats", **params) -> float:
+    """One call: ``DivergenceEstimator(divergence=kind, **params).fit(p, q).value(units)``."""
+    return DivergenceEstimator(divergence=kind, **params).fit(p_samples, q_samples).value(units)
 
 
 def mutual_information(x, z, units: str = "nats", **params) -> float:
