@@ -65,7 +65,7 @@ def test_total_variation_between_1d_gaussians():
 def test_pearson_chi2_where_finite():
     (mp, sp), (mq, sq) = (0.0, 1.0), (0.5, 1.2)  # finite because 2 sq^2 > sp^2
     P, Q = stats.norm(mp, sp), stats.norm(mq, sq)
-    truth = sq / (sp * math.sqrt(2 * sq**2 - sp**2)) * math.exp((mp - mq) ** 2 / (2 * sq**2 - sp**2)) - 1
+    truth = sq**2 / (sp * math.sqrt(2 * sq**2 - sp**2)) * math.exp((mp - mq) ** 2 / (2 * sq**2 - sp**2)) - 1
     assert truth == pytest.approx(integrate_1d(lambda x: P.pdf(x) ** 2 / Q.pdf(x)) - 1, rel=1e-7)
     p, q = normal_pair(mp, sp, mq, sq)
     estimate = DivergenceEstimator("pearson", random_state=0).fit(p, q).value()
