@@ -78,10 +78,15 @@ def plot(rows, sizes, path: Path) -> None:
 
     names = list(dict.fromkeys(r["divergence"] for r in rows))
     fig, ax = plt.subplots(figsize=(11, 4.2))
-    width = 0.8 / len(sizes)
+    width, top = 0.8 / len(sizes), 2.0
     for k, n in enumerate(sizes):
         ratio = [next(r["estimate"] / r["truth"] for r in rows if r["divergence"] == d and r["n"] == n) for d in names]
-        ax.bar(np.arange(len(names)) + (k - (len(sizes) - 1) / 2) * width, ratio, width, label=f"n = {n:,}")
+        xs = np.arange(len(names)) + (k - (len(sizes) - 1) / 2) * width
+        ax.bar(xs, np.clip(ratio, 0, top), width, label=f"n = {n:,}")
+        for x, value in zip(xs, ratio):
+            if value > top:  # an off-scale bar is cut and labelled with its value
+                ax.text(x, top * 0.97, f"{value:.0f}x", ha="center", va="top", fontsize=7, rotation=90)
+    ax.set_ylim(0, top)
     ax.axhline(1.0, color="black", lw=1)
     ax.axhspan(0.9, 1.1, color="grey", alpha=0.15, label="within 10%")
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
@@ -98,13 +103,18 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="sizes 1,000 and 2,000, 300 steps")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--replot", action="store_true", help="redraw the plot from the saved JSON")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     sizes, steps = ([1000, 2000], 300) if args.quick else ([1000, 10_000, 50_000], 5000)
+    suffix = "_quick" if args.quick else ""
+    if args.replot:
+        saved = json.loads((out / f"divergences{suffix}.json").read_text())
+        plot(saved["rows"], saved["sizes"], out / f"divergences{suffix}.png")
+        return
     start = time.perf_counter()
     rows = run(sizes, args.seed, steps)
-    suffix = "_quick" if args.quick else ""
     result = {"benchmark": "divergences", "quick": args.quick, "sizes": sizes, "max_steps": steps,
               "mine_version": mine.__version__, "torch_version": torch.__version__, "cpu_count": os.cpu_count(),
               "platform": platform.platform(), "wall_seconds": time.perf_counter() - start, "rows": rows}
