@@ -21,7 +21,10 @@ PANELS = [("total_variation", np.linspace(-0.5, 0.5, 201), np.linspace(0.0, 3.0,
           ("kl", np.linspace(-2.0, 2.5, 201), np.exp(np.linspace(-3.0, 1.5, 31)))]
 
 
-def main(path: Path = Path(__file__).with_name("conjugate.png")) -> None:
+OUTPUT = Path(__file__).with_name("conjugate.png")
+
+
+def main(path: Path = OUTPUT) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, (name, ts, us) in zip(axes, PANELS):
         div = get_divergence(name)
