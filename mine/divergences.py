@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -229,12 +230,19 @@ _REGISTRY: dict[str, Callable[..., Divergence]] = {}
 _ALIASES: dict[str, str] = {}
 
 
+@lru_cache(maxsize=256)
+def _build(key: str, params: tuple) -> Divergence:
+    """One record per (name, params): bounds look rows up on every training step."""
+    return _REGISTRY[key](**dict(params))
+
+
 def register_divergence(factory: Callable[..., Divergence], name: str | None = None,
                         aliases: tuple[str, ...] = ()) -> None:
     """Add a divergence: ``factory(**params)`` returns its :class:`Divergence` record."""
     record = factory()
     key = (name or record.name).lower()
     _REGISTRY[key] = factory
+    _build.cache_clear()
     for alias in tuple(aliases) + tuple(record.aliases):
         _ALIASES[alias.lower()] = key
 
@@ -259,7 +267,8 @@ def get_divergence(name: str | Divergence, **params) -> Divergence:
     if key not in _REGISTRY:
         known = ", ".join(available_divergences())
         raise ValueError(f"unknown divergence {name!r}; known divergences: {known}")
-    return _REGISTRY[key](**params)
+    return _build(key, tuple(sorted(params.items())))
+
 
 
 def numeric_conjugate(f: Callable[[np.ndarray], np.ndarray] | Divergence, t: float,

@@ -114,6 +114,10 @@ class _VariationalEstimator(BaseEstimator):
     def _get_bound(self) -> Bound:
         raise NotImplementedError
 
+    def _new_moving_average(self) -> MovingAverage | None:
+        """The DV gradient correction's running state, where the estimator's bound uses one."""
+        return None
+
     # --- checks and splits -------------------------------------------------------------------
     def _check_params(self) -> Bound:
         check_positive_int(self.batch_size, "batch_size", minimum=2)
@@ -126,9 +130,6 @@ class _VariationalEstimator(BaseEstimator):
             raise ValueError(f"lr must be a positive number, got {self.lr!r}")
         if not (isinstance(self.weight_decay, (int, float)) and self.weight_decay >= 0):
             raise ValueError(f"weight_decay must be a non-negative number, got {self.weight_decay!r}")
-        ema_rate = getattr(self, "ema_rate", None)
-        if ema_rate is not None and not 0 <= ema_rate <= 1:
-            raise ValueError(f"ema_rate must be in [0, 1] (0 or None: no correction), got {ema_rate!r}")
         self._dtype = resolve_dtype(self.dtype)
         self._device = _resolve_device(self.device)
         return self._get_bound()
@@ -194,8 +195,7 @@ class _VariationalEstimator(BaseEstimator):
         optimizer = torch.optim.Adam(
             critic.parameters(), lr=self.lr, weight_decay=self.weight_decay, foreach=True
         )
-        ema_rate = getattr(self, "ema_rate", None)
-        average = MovingAverage(ema_rate) if self.bound_.name == "dv" and ema_rate else None
+        average = self._new_moving_average()
 
         history: list[dict[str, float]] = []
         best_value, best_state, best_step, stale = -math.inf, None, 0, 0
@@ -429,7 +429,12 @@ class MINE(_VariationalEstimator):
         self.verbose = verbose
 
     def _get_bound(self) -> Bound:
+        if self.ema_rate is not None and not 0 <= self.ema_rate <= 1:
+            raise ValueError(f"ema_rate must be in [0, 1] (0 or None: no correction), got {self.ema_rate!r}")
         return get_bound(self.bound, self.smile_tau, self.divergence, self.divergence_params)
+
+    def _new_moving_average(self) -> MovingAverage | None:
+        return MovingAverage(self.ema_rate) if self.bound_.name == "dv" and self.ema_rate else None
 
     def _batch_scores(self, critic, batch, generator) -> Scores:
         x, z = batch
