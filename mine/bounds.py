@@ -54,11 +54,17 @@ class Scores:
 
     @classmethod
     def from_matrix(cls, matrix: Tensor) -> Scores:
-        """Split S into its diagonal and its B(B-1) off-diagonal entries (an exact mask)."""
+        """Split S into its diagonal and its B(B-1) off-diagonal entries, exactly.
+
+        The off-diagonal entries, row by row, are the flattened matrix without its first entry cut
+        into B - 1 rows of B + 1 whose last entry is the next diagonal one: a strided view, so no
+        boolean mask (whose indexing costs more than a separable critic's forward pass at large B).
+        """
         if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] < 2:
             raise ValueError(f"a score matrix must be square with B >= 2, got {tuple(matrix.shape)}")
-        off_diagonal = ~torch.eye(matrix.shape[0], dtype=torch.bool, device=matrix.device)
-        return cls(joint=matrix.diagonal(), marginal=matrix[off_diagonal], matrix=matrix)
+        b = matrix.shape[0]
+        marginal = matrix.reshape(-1)[1:].view(b - 1, b + 1)[:, :-1].reshape(-1)
+        return cls(joint=matrix.diagonal(), marginal=marginal, matrix=matrix)
 
 
 def log_mean_exp(t: Tensor) -> Tensor:

@@ -29,10 +29,11 @@ from ._validation import as_2d_float, check_fraction, check_paired, check_positi
 from .bounds import Bound, MovingAverage, Scores, f_bound, get_bound, pooled_value
 from .critics import ScalarCritic, all_pair_scores, build_critic, shuffled_scores, two_sample_scores
 
-__all__ = ["MINE", "DivergenceEstimator", "divergence", "mutual_information"]
+__all__ = ["MINE", "CriticTrainer", "DivergenceEstimator", "divergence", "mutual_information"]
 
 UNITS = {"nats": 1.0, "bits": 1.0 / math.log(2.0)}
 NEGATIVES = ("all", "shuffle")
+EVAL_BLOCK_ROWS = 256
 
 
 def _to_units(value: float, units: str) -> float:
@@ -65,6 +66,46 @@ class _Standardizer:
 
     def state(self) -> list[list[float]]:
         return [self.mean.tolist(), self.scale.tolist()]
+
+
+def _adam(params, lr: float, weight_decay: float, betas: tuple[float, float]) -> torch.optim.Adam:
+    """Adam with the fused kernel (one pass over all parameters) where torch has it for this device."""
+    params = list(params)
+    fused = bool(params) and params[0].device.type in ("cpu", "cuda")
+    return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=weight_decay, fused=fused or None)
+
+
+class CriticTrainer:
+    """One critic, one bound, one Adam optimiser: the training step every estimator shares.
+
+    ``step(scores)`` takes a gradient step on ``-objective(scores)`` (for DV with ``ema_rate`` > 0
+    the objective is the moving-average surrogate whose gradient is MINE's corrected one) and
+    returns the bound's value on that batch, detached. The caller computes ``scores`` with the
+    critic (``all_pair_scores``, ``shuffled_scores``, ``two_sample_scores``), so one trainer serves
+    fixed data sets, fresh samples per step (benchmarks) and a GAN's moving generator.
+
+    Example (fresh samples every step)::
+
+        trainer = CriticTrainer(build_critic("separable", x_dim, z_dim), "dv", lr=5e-4)
+        for x, z in batches:
+            value = trainer.step(all_pair_scores(trainer.critic, x, z))
+    """
+
+    def __init__(self, critic: torch.nn.Module, bound: str | Bound = "dv", lr: float = 2e-4,
+                 weight_decay: float = 0.0, ema_rate: float | None = 0.01,
+                 betas: tuple[float, float] = (0.9, 0.999)):
+        self.critic = critic
+        self.bound = get_bound(bound) if isinstance(bound, str) else bound
+        self.optimizer = _adam(critic.parameters(), lr, weight_decay, betas)
+        self.average = MovingAverage(ema_rate) if self.bound.name == "dv" and ema_rate else None
+
+    def step(self, scores: Scores) -> torch.Tensor:
+        """One optimiser step on a batch's scores; the bound's value on them (before the step)."""
+        loss = -self.bound.objective(scores, self.average)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return self.bound.value(scores).detach()
 
 
 class _BatchStream:
@@ -114,8 +155,8 @@ class _VariationalEstimator(BaseEstimator):
     def _get_bound(self) -> Bound:
         raise NotImplementedError
 
-    def _new_moving_average(self) -> MovingAverage | None:
-        """The DV gradient correction's running state, where the estimator's bound uses one."""
+    def _ema_rate(self) -> float | None:
+        """Rate of the DV gradient correction's moving average (None: the estimator has none)."""
         return None
 
     # --- checks and splits -------------------------------------------------------------------
@@ -171,8 +212,14 @@ class _VariationalEstimator(BaseEstimator):
         return [[self._tensor(next(flat)(a)) for a in g] for g in groups]
 
     def _blocks(self, groups: Sequence[Sequence[torch.Tensor]]) -> list[tuple[torch.Tensor, ...]]:
-        """Cut evaluation data into blocks of about ``batch_size`` rows of every group."""
-        n_blocks = max(1, min(g[0].shape[0] for g in groups) // self.batch_size)
+        """Cut evaluation data into blocks of about ``batch_size`` rows of every group.
+
+        InfoNCE is defined per batch, so its blocks are batches; the other bounds pool all blocks'
+        scores, so their blocks stop at ``EVAL_BLOCK_ROWS`` rows: all-pairs scoring costs B^2 critic
+        calls per block, and a concat critic at B = 1,024 would need gigabytes to score one.
+        """
+        rows = self.batch_size if self.bound_.needs_matrix else min(self.batch_size, EVAL_BLOCK_ROWS)
+        n_blocks = max(1, min(g[0].shape[0] for g in groups) // rows)
         return list(zip(*(torch.tensor_split(a, n_blocks) for g in groups for a in g)))
 
     # --- training ----------------------------------------------------------------------------
@@ -192,10 +239,7 @@ class _VariationalEstimator(BaseEstimator):
             critic = self._new_critic().to(device=self._device, dtype=self._dtype)
         generator = torch.Generator().manual_seed(seed)
         streams = [_BatchStream(g[0].shape[0], self.batch_size, generator, self._device) for g in train]
-        optimizer = torch.optim.Adam(
-            critic.parameters(), lr=self.lr, weight_decay=self.weight_decay, foreach=True
-        )
-        average = self._new_moving_average()
+        trainer = CriticTrainer(critic, self.bound_, self.lr, self.weight_decay, self._ema_rate())
 
         history: list[dict[str, float]] = []
         best_value, best_state, best_step, stale = -math.inf, None, 0, 0
@@ -203,12 +247,7 @@ class _VariationalEstimator(BaseEstimator):
         train_count, step, stopped_early = 0, 0, False
         for step in range(1, self.max_steps + 1):
             batch = [t[index] for stream, group in zip(streams, train) for index in [stream.next()] for t in group]
-            scores = self._batch_scores(critic, batch, generator)
-            loss = -self.bound_.objective(scores, average)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            train_sum += self.bound_.value(scores).detach()
+            train_sum += trainer.step(self._batch_scores(critic, batch, generator))
             train_count += 1
             bar.update(1)
 
@@ -433,8 +472,8 @@ class MINE(_VariationalEstimator):
             raise ValueError(f"ema_rate must be in [0, 1] (0 or None: no correction), got {self.ema_rate!r}")
         return get_bound(self.bound, self.smile_tau, self.divergence, self.divergence_params)
 
-    def _new_moving_average(self) -> MovingAverage | None:
-        return MovingAverage(self.ema_rate) if self.bound_.name == "dv" and self.ema_rate else None
+    def _ema_rate(self) -> float | None:
+        return self.ema_rate
 
     def _batch_scores(self, critic, batch, generator) -> Scores:
         x, z = batch

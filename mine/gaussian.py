@@ -5,6 +5,8 @@ Every estimator in this package is checked against these closed forms.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
@@ -18,6 +20,7 @@ __all__ = [
     "rho_for_mi",
     "sample_correlated",
     "sample_correlated_torch",
+    "staircase_batches",
 ]
 
 
@@ -119,6 +122,18 @@ def sample_correlated_torch(
     x = torch.randn(n, dim, generator=generator, dtype=dtype, device=device)
     eps = torch.randn(n, dim, generator=generator, dtype=dtype, device=device)
     return x, rho * x + (1.0 - rho**2) ** 0.5 * eps
+
+
+def staircase_batches(levels=(2.0, 4.0, 6.0, 8.0, 10.0), steps_per_level: int = 4000, batch_size: int = 64,
+                      dim: int = 20, generator: torch.Generator | None = None,
+                      dtype: torch.dtype = torch.float32) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Fresh batches (x, z) for every step of the Gaussian staircase: ``steps_per_level`` batches at
+    each true MI in ``levels`` (nats), x, z each ``dim``-D with rho = :func:`rho_for_mi`; the true MI
+    of step t is ``mi_staircase(levels, steps_per_level)[t]``."""
+    mi_staircase(levels, steps_per_level)  # checks the arguments before the first batch is asked for
+    rhos = [float(rho_for_mi(level, dim)) for level in levels]
+    return (sample_correlated_torch(batch_size, rho, dim, generator, dtype)
+            for rho in rhos for _ in range(steps_per_level))
 
 
 def kl_gaussians(mean_p, cov_p, mean_q, cov_q) -> float:

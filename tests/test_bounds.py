@@ -61,6 +61,19 @@ def test_constant_scores(b, c):
     assert float(nwj(as_scores(np.ones((b, b))))) == pytest.approx(0.0, abs=1e-12)
 
 
+@pytest.mark.parametrize("b", [2, 3, 7, 64])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_off_diagonal_entries_are_those_of_a_boolean_mask_in_row_order(b, transposed):
+    matrix = torch.randn(b, b, generator=torch.Generator().manual_seed(b), requires_grad=True)
+    source = matrix.T if transposed else matrix  # a non-contiguous matrix too
+    mask = ~torch.eye(b, dtype=torch.bool)
+    s = Scores.from_matrix(source)
+    assert torch.equal(s.marginal, source[mask])
+    assert torch.equal(s.joint, source.diagonal())
+    (grad,) = torch.autograd.grad(s.marginal.sum(), matrix)
+    assert torch.equal(grad, mask.to(grad.dtype))  # gradient reaches exactly the off-diagonal entries
+
+
 def test_off_diagonal_mean_excludes_the_diagonal_exactly():
     matrix = torch.zeros(5, 5, dtype=torch.float64)
     matrix.fill_diagonal_(1e6)  # were the diagonal counted, the marginal term would explode

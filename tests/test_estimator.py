@@ -226,3 +226,40 @@ def test_default_estimator_accuracy_over_more_seeds(rho, dim, tolerance, seed):
     x, z = sample_correlated(10_000, rho, dim, random_state=seed)
     estimate = MINE(random_state=seed).fit(x, z).mi()
     assert abs(estimate - truth) <= tolerance * truth, (estimate, truth)
+
+
+# --- the shared training step ------------------------------------------------------------------
+def test_critic_trainer_returns_the_bound_before_its_step_and_moves_the_critic():
+    from mine.bounds import get_bound
+    from mine.critics import all_pair_scores, build_critic
+
+    torch.manual_seed(0)
+    critic = build_critic("separable", 2, 2, (16, 16), "relu", 4)
+    trainer = mine.CriticTrainer(critic, "nwj", lr=1e-2)
+    x, z = (torch.as_tensor(a, dtype=torch.float32) for a in sample_correlated(64, 0.8, 2, random_state=0))
+    with torch.no_grad():
+        before = float(get_bound("nwj").value(all_pair_scores(critic, x, z)))
+    assert float(trainer.step(all_pair_scores(critic, x, z))) == pytest.approx(before, abs=1e-6)
+    with torch.no_grad():
+        after = float(get_bound("nwj").value(all_pair_scores(critic, x, z)))
+    assert after > before  # a step of gradient ascent on the same batch raises the bound
+    assert trainer.average is None
+
+
+def test_critic_trainer_keeps_the_moving_average_only_for_dv():
+    from mine.critics import build_critic
+
+    critic = build_critic("separable", 1, 1, (8,), "relu", 2)
+    assert mine.CriticTrainer(critic, "dv", ema_rate=0.01).average.rate == 0.01
+    assert mine.CriticTrainer(critic, "dv", ema_rate=None).average is None
+    assert mine.CriticTrainer(critic, "infonce", ema_rate=0.01).average is None
+
+
+@pytest.mark.parametrize("bound,rows", [("dv", 256), ("infonce", 1024)])
+def test_evaluation_blocks_cap_all_pairs_cost_except_for_infonce(bound, rows):
+    # all-pairs scoring of a block of B rows costs B^2 critic calls: a concat critic at
+    # batch_size=1,024 would need gigabytes per block, so only InfoNCE (defined per batch) keeps it
+    est = MINE(bound=bound, batch_size=1024)
+    est.bound_ = est._check_params()
+    blocks = est._blocks([[torch.zeros(4096, 1), torch.zeros(4096, 1)]])
+    assert {b[0].shape[0] for b in blocks} == {rows}

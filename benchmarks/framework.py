@@ -1,0 +1,205 @@
+"""The common runner every benchmark uses.
+
+A benchmark is a function ``run(config) -> rows`` (a list of flat dicts, optionally with a dict of
+extra data such as training traces) plus a frozen dataclass of settings with a full and a quick
+instance. :func:`main` parses the command line, runs it with a fixed seed, and writes
+
+- ``NAME.json``: the config, the environment (package, torch and numpy versions, core count,
+  threads, platform), the wall time, the rows and the extras;
+- ``NAME.csv``: the rows;
+- ``NAME.png``: the benchmark's plot, when it has one;
+
+with a ``_quick`` suffix in quick mode. ``python -m benchmarks.NAME [--quick] [--out DIR]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+import math
+import os
+import platform
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+import mine
+
+RESULTS = Path(__file__).parent / "results"
+_progress = {"disable": False}
+
+Rows = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """What a benchmark module declares; :func:`main` does the rest."""
+
+    name: str
+    run: Callable[[Any], Rows | tuple[Rows, dict]]
+    full: Any
+    quick: Any
+    plot: Callable[[Rows, dict, Any, Path], None] | None = None
+    report: Callable[[Rows, Any], str] | None = None
+    description: str = ""
+
+
+def progress(iterable: Iterable | None = None, total: int | None = None, desc: str = "") -> tqdm:
+    """A tqdm bar that ``--quiet`` turns off."""
+    return tqdm(iterable, total=total, desc=desc, disable=_progress["disable"], leave=False, dynamic_ncols=True)
+
+
+def environment() -> dict[str, Any]:
+    """What a reader needs to compare timings across machines."""
+    return {
+        "mine_version": mine.__version__,
+        "torch_version": torch.__version__,
+        "numpy_version": np.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, (np.floating, np.integer)):
+        return _jsonable(value.item())
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+_NUMBER_LIST = re.compile(r"\[\s*([-+\d.eE,\s]+?)\s*\]")
+
+
+def dumps(result: dict) -> str:
+    """Indented JSON whose lists of plain numbers (traces, samples) stay on one line each."""
+    text = json.dumps(_jsonable(result), indent=1)
+    return _NUMBER_LIST.sub(lambda m: "[" + re.sub(r"\s+", "", m.group(1)) + "]", text)
+
+
+def write_csv(rows: Sequence[dict], path: Path) -> None:
+    """Rows as CSV; the columns are the union of the rows' keys, in first-seen order."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()})
+
+
+def figure(*args, **kwargs):
+    """A matplotlib figure on the non-interactive backend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(*args, **kwargs)
+
+
+def save_figure(fig, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def table(rows: Sequence[dict], columns: Sequence[str], formats: dict[str, str] | None = None) -> str:
+    """A plain-text table of ``columns`` (floats with ``formats[column]``, default ``.4f``)."""
+    formats = formats or {}
+
+    def cell(row, col):
+        value = row.get(col, "")
+        return format(value, formats.get(col, ".4f")) if isinstance(value, float) else str(value)
+
+    cells = [[cell(r, c) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(line[k]) for line in cells)) for k, c in enumerate(columns)]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths))]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(line, widths)) for line in cells]
+    return "\n".join(lines)
+
+
+def level_stats(values: np.ndarray, levels: Sequence[float], steps_per_level: int,
+                tail_fraction: float) -> list[dict[str, Any]]:
+    """Per staircase level: mean, bias, variance and MSE of per-step estimates over the level's last
+    ``tail_fraction`` of steps (non-finite estimates, from a diverged critic, are counted and left out)."""
+    tail = max(1, int(round(tail_fraction * steps_per_level)))
+    rows = []
+    for level, truth in enumerate(levels):
+        window = np.asarray(values[(level + 1) * steps_per_level - tail : (level + 1) * steps_per_level], dtype=float)
+        finite = window[np.isfinite(window)]
+        mean = float(finite.mean()) if finite.size else math.nan
+        rows.append({"true_mi": float(truth), "steps_per_level": steps_per_level, "tail_steps": tail, "mean": mean,
+                     "bias": mean - truth, "variance": float(finite.var()) if finite.size else math.nan,
+                     "mse": float(np.mean((finite - truth) ** 2)) if finite.size else math.nan,
+                     "non_finite": int(window.size - finite.size)})
+    return rows
+
+
+def run_benchmark(benchmark: Benchmark, config: Any, out: Path, mode: str) -> dict[str, Any]:
+    """Run, time and write one benchmark; return what was written to JSON."""
+    out.mkdir(parents=True, exist_ok=True)
+    stem = benchmark.name + ("_quick" if mode == "quick" else "")
+    start = time.perf_counter()
+    produced = benchmark.run(config)
+    rows, extras = produced if isinstance(produced, tuple) else (produced, {})
+    wall = time.perf_counter() - start
+    result = {
+        "benchmark": benchmark.name,
+        "mode": mode,
+        "config": dataclasses.asdict(config),
+        "environment": environment(),
+        "wall_seconds": wall,
+        "rows": rows,
+        **extras,
+    }
+    (out / f"{stem}.json").write_text(dumps(result))
+    write_csv(rows, out / f"{stem}.csv")
+    if benchmark.plot is not None:
+        benchmark.plot(rows, extras, config, out / f"{stem}.png")
+    return result
+
+
+def main(benchmark: Benchmark, argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """``python -m benchmarks.NAME [--quick] [--seed S] [--out DIR] [--quiet]``."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m benchmarks.{benchmark.name}", description=benchmark.description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--quick", action="store_true", help="the short configuration (about a minute)")
+    parser.add_argument("--seed", type=int, default=None, help="override the config's seed")
+    parser.add_argument("--out", type=Path, default=RESULTS, help=f"output folder (default {RESULTS})")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    args = parser.parse_args(argv)
+    _progress["disable"] = args.quiet
+    mode = "quick" if args.quick else "full"
+    config = benchmark.quick if args.quick else benchmark.full
+    if args.seed is not None:
+        config = dataclasses.replace(config, seed=args.seed)
+    result = run_benchmark(benchmark, config, args.out, mode)
+    if benchmark.report is not None:
+        print(benchmark.report(result["rows"], config))
+    stem = benchmark.name + ("_quick" if args.quick else "")
+    print(f"wrote {args.out / stem}.json/.csv{'/.png' if benchmark.plot else ''} "
+          f"in {result['wall_seconds']:.0f} s", file=sys.stderr)
+    return result
