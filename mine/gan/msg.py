@@ -1,0 +1,123 @@
+"""Multi-scale gradients for GANs (MSG-GAN, Karnewar & Wang 2019), without progressive growing.
+
+The generator emits an image at every scale 4, 8, ..., ``size`` (a 1x1 convolution "to RGB" after
+each block); the discriminator takes the image of each scale back in at the block of matching
+resolution, so its gradient reaches every generator block directly. Where the image ``x`` of a
+scale meets the discriminator's features ``o``, a combine function joins them:
+
+- ``"simple"``:  [x; o]            (channel concatenation)
+- ``"lin_cat"``: [r'(x); o]        (r' a 1x1 convolution of the image)
+- ``"cat_lin"``: r'([x; o])        (r' a 1x1 convolution of the concatenation)
+
+Images are lists ordered from the smallest scale (4 x 4) to the largest (``size`` x ``size``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["COMBINE", "MSGDiscriminator", "MSGGenerator", "downsample_pyramid", "scales"]
+
+COMBINE = ("simple", "lin_cat", "cat_lin")
+
+
+def scales(size: int) -> list[int]:
+    """4, 8, ..., size; size must be 4 times a power of two."""
+    levels = math.log2(size / 4) if size >= 4 else -1
+    if levels < 0 or levels != int(levels):
+        raise ValueError(f"image size must be 4 * 2^k (4, 8, 16, 32, ...), got {size}")
+    return [4 * 2**k for k in range(int(levels) + 1)]
+
+
+def downsample_pyramid(images: Tensor) -> list[Tensor]:
+    """Real images at every scale (average pooling), smallest first, to feed the discriminator."""
+    pyramid = [images]
+    while pyramid[-1].shape[-1] > 4:
+        pyramid.append(nn.functional.avg_pool2d(pyramid[-1], 2))
+    return pyramid[::-1]
+
+
+def _conv_block(in_ch: int, out_ch: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(in_ch, out_ch, 3, padding=1), nn.LeakyReLU(0.2),
+                         nn.Conv2d(out_ch, out_ch, 3, padding=1), nn.LeakyReLU(0.2))
+
+
+class MSGGenerator(nn.Module):
+    """z -> images at every scale. ``forward`` returns the list; ``sample`` the full-size image."""
+
+    def __init__(self, latent_dim: int, channels: int = 3, size: int = 32, width: int = 64, tanh: bool = True):
+        super().__init__()
+        self.latent_dim, self.channels, self.size, self.scales = latent_dim, channels, size, scales(size)
+        self.stem = nn.Sequential(nn.Linear(latent_dim, width * 16), nn.LeakyReLU(0.2))
+        self.width = width
+        self.blocks = nn.ModuleList([_conv_block(width, width) for _ in self.scales])
+        self.to_rgb = nn.ModuleList([nn.Conv2d(width, channels, 1) for _ in self.scales])
+        self.out = nn.Tanh() if tanh else nn.Identity()
+
+    def forward(self, z: Tensor) -> list[Tensor]:
+        h = self.stem(z).view(z.shape[0], self.width, 4, 4)
+        images = []
+        for k, (block, to_rgb) in enumerate(zip(self.blocks, self.to_rgb)):
+            if k > 0:
+                h = nn.functional.interpolate(h, scale_factor=2, mode="nearest")
+            h = block(h)
+            images.append(self.out(to_rgb(h)))
+        return images
+
+    def sample(self, z: Tensor) -> Tensor:
+        return self.forward(z)[-1]
+
+
+class _Combine(nn.Module):
+    def __init__(self, kind: str, channels: int, width: int):
+        super().__init__()
+        if kind not in COMBINE:
+            raise ValueError(f"unknown combine function {kind!r}; valid: {', '.join(COMBINE)}")
+        self.kind = kind
+        if kind == "simple":
+            self.map, self.out_channels = None, width + channels
+        elif kind == "lin_cat":
+            self.map, self.out_channels = nn.Conv2d(channels, width // 2, 1), width + width // 2
+        else:
+            self.map, self.out_channels = nn.Conv2d(width + channels, width, 1), width
+
+    def forward(self, image: Tensor, features: Tensor) -> Tensor:
+        if self.kind == "simple":
+            return torch.cat([image, features], dim=1)
+        if self.kind == "lin_cat":
+            return torch.cat([self.map(image), features], dim=1)
+        return self.map(torch.cat([image, features], dim=1))
+
+
+class MSGDiscriminator(nn.Module):
+    """Images at every scale (smallest first) -> one raw score V per sample, shape (B,)."""
+
+    def __init__(self, channels: int = 3, size: int = 32, width: int = 64, combine: str = "simple"):
+        super().__init__()
+        self.channels, self.size, self.scales = channels, size, scales(size)
+        self.from_rgb = nn.Sequential(nn.Conv2d(channels, width, 1), nn.LeakyReLU(0.2))
+        self.combines = nn.ModuleList([_Combine(combine, channels, width) for _ in self.scales[:-1]])
+        # blocks from the largest scale down: the first sees from_rgb features, the rest combined inputs
+        in_channels = [width] + [c.out_channels for c in self.combines]
+        self.blocks = nn.ModuleList([_conv_block(c, width) for c in in_channels])
+        self.head = nn.Linear(width * 16, 1)
+
+    def forward(self, images: list[Tensor]) -> Tensor:
+        if len(images) != len(self.scales):
+            raise ValueError(f"expected images at {len(self.scales)} scales {self.scales}, got {len(images)}")
+        for image, size in zip(images, self.scales):
+            if image.shape[1:] != (self.channels, size, size):
+                raise ValueError(f"expected a ({self.channels}, {size}, {size}) image at scale {size}, "
+                                 f"got {tuple(image.shape[1:])}")
+        largest_first = images[::-1]
+        h = self.from_rgb(largest_first[0])
+        for k, block in enumerate(self.blocks):
+            if k > 0:
+                h = self.combines[k - 1](largest_first[k], h)
+            h = block(h)
+            if k < len(self.blocks) - 1:
+                h = nn.functional.avg_pool2d(h, 2)
+        return self.head(h.flatten(1)).squeeze(-1)

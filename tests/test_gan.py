@@ -1,0 +1,276 @@
+"""The GAN adapter: f-GAN losses, the MINE regulariser, MSG-GAN shapes, data and mode metrics."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mine.divergences import available_divergences, get_divergence
+from mine.gan import (
+    FGANLoss,
+    MINERegularizer,
+    MSGDiscriminator,
+    MSGGenerator,
+    StackedDigits,
+    clip_to_norm_of,
+    downsample_pyramid,
+    grid25,
+    label_coverage,
+    mode_coverage,
+    ring8,
+    sample_toy,
+)
+
+ROWS = [(name, {}) for name in available_divergences() if name != "alpha"] + [
+    ("alpha", {"alpha": a}) for a in (-1.0, 0.5, 2.0)
+]
+ROW_IDS = [n + "".join(f"={v}" for v in p.values()) for n, p in ROWS]
+
+
+def _discrete(p_probs, q_probs, resolution=20):
+    """Points 0..K-1 repeated in proportion to their probabilities: sample means are expectations."""
+    p = torch.tensor(np.repeat(np.arange(len(p_probs)), np.round(np.array(p_probs) * resolution).astype(int)))
+    q = torch.tensor(np.repeat(np.arange(len(q_probs)), np.round(np.array(q_probs) * resolution).astype(int)))
+    return p, q
+
+
+def _optimal_bound(loss: FGANLoss, p_probs, q_probs) -> tuple[float, float, float]:
+    """Maximise the bound over a free score V_k per point (the discriminator's optimum)."""
+    p_idx, q_idx = _discrete(p_probs, q_probs)
+    v = torch.zeros(len(p_probs), dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.Adam([v], lr=0.05)
+    for _ in range(1500):
+        d_loss = loss.discriminator_loss(v[p_idx], v[q_idx])
+        optimizer.zero_grad()
+        d_loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        return (float(loss.bound(v[p_idx], v[q_idx])), float(loss.discriminator_loss(v[p_idx], v[q_idx])),
+                float(loss.generator_loss(v[q_idx])))
+
+
+def _f_divergence(name, params, p_probs, q_probs) -> float:
+    div = get_divergence(name, **params)
+    u = torch.tensor(np.array(p_probs) / np.array(q_probs), dtype=torch.float64)
+    return float((torch.tensor(q_probs, dtype=torch.float64) * div.f(u)).sum())
+
+
+@pytest.mark.parametrize("name,params", ROWS, ids=ROW_IDS)
+def test_fgan_loss_at_the_discriminator_optimum(name, params):
+    loss = FGANLoss(name, **params)
+    f_at_one = get_divergence(name, **params).f_at_one
+    # P = Q: the bound is f(1) (0, or -log 4 for the GAN row) and cannot be beaten
+    bound, d_loss, g_loss = _optimal_bound(loss, [0.25] * 4, [0.25] * 4)
+    assert bound == pytest.approx(f_at_one, abs=1e-6)
+    assert d_loss == pytest.approx(-f_at_one, abs=1e-6) and math.isfinite(g_loss)
+    # P != Q: the optimum is D_f(P || Q) > f(1)
+    p, q = [0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.25, 0.25]
+    bound, d_loss, g_loss = _optimal_bound(loss, p, q)
+    truth = _f_divergence(name, params, p, q)
+    assert bound > f_at_one + 0.01
+    assert bound == pytest.approx(truth, abs=2e-3)
+    assert math.isfinite(d_loss) and math.isfinite(g_loss)
+
+
+def test_gan_row_is_binary_cross_entropy_with_one_sided_label_smoothing():
+    real, fake = torch.randn(50, generator=torch.Generator().manual_seed(0)), torch.randn(40)
+    for s in (0.0, 0.1, 0.3):
+        loss = FGANLoss("gan", label_smoothing=s)
+        bce = (F.binary_cross_entropy_with_logits(real, torch.full_like(real, 1 - s))
+               + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))
+        assert float(loss.discriminator_loss(real, fake)) == pytest.approx(float(bce), abs=1e-6)
+    # the non-saturating generator loss is BCE of the fakes against the "real" label
+    ns = FGANLoss("gan").generator_loss(fake)
+    assert float(ns) == pytest.approx(float(F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))), abs=1e-6)
+    # minimax: the generator minimises the bound's Q term, E_Q[log(1 - D)]
+    mm = FGANLoss("gan", generator_loss="minimax").generator_loss(fake)
+    assert float(mm) == pytest.approx(-float(F.softplus(fake).mean()), abs=1e-6)
+
+
+def test_fgan_loss_rejects_bad_settings():
+    with pytest.raises(ValueError, match="unknown"):
+        FGANLoss("not-a-divergence")
+    with pytest.raises(ValueError, match="generator_loss"):
+        FGANLoss("kl", generator_loss="saturating")
+    with pytest.raises(ValueError, match="label_smoothing"):
+        FGANLoss("gan", label_smoothing=1.0)
+
+
+# --- MINE regulariser --------------------------------------------------------------------------
+def _toy_generator():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))
+
+
+def test_penalty_gradients_reach_the_generator_and_not_the_statistics_network():
+    gen = _toy_generator()
+    reg = MINERegularizer(2, 2, beta=1.0, hidden=(16,))
+    eps, code = torch.randn(64, 2), torch.rand(64, 2)
+    fake = gen(torch.cat([eps, code], dim=1))
+    reg.update(fake.detach(), code)
+    reg.critic.zero_grad(set_to_none=True)
+    reg.penalty(fake, code).backward()
+    assert all(p.grad is not None and torch.any(p.grad != 0) for p in gen.parameters())
+    assert all(p.grad is None for p in reg.critic.parameters())
+    assert all(p.requires_grad for p in reg.critic.parameters())  # unfrozen after the call
+
+
+def test_update_trains_the_statistics_network_towards_the_mi():
+    reg = MINERegularizer(2, 2, hidden=(64, 64), lr=1e-3)
+    gen = torch.Generator().manual_seed(0)
+    estimates = []
+    for _ in range(300):  # x = c + small noise: I(x; c) is large (about 2 * log(1 / (0.1 sqrt(2 pi e))) + ...)
+        code = torch.rand(128, 2, generator=gen)
+        x = code + 0.05 * torch.randn(128, 2, generator=gen)
+        estimates.append(reg.update(x, code))
+    assert np.mean(estimates[-50:]) > 1.5 > np.mean(estimates[:10])
+    before = [p.detach().clone() for p in reg.critic.parameters()]
+    reg.update(x, code)
+    assert any(not torch.equal(a, b) for a, b in zip(before, reg.critic.parameters()))
+
+
+def test_adaptive_clipping_scales_the_mi_gradient_to_the_adversarial_norm_over_all_parameters():
+    g_u = [torch.tensor([3.0, 0.0]), torch.tensor([4.0])]  # |g_u| = 5 over both tensors
+    g_m = [torch.tensor([0.0, 30.0]), torch.tensor([40.0])]  # |g_m| = 50
+    clipped = clip_to_norm_of(g_m, g_u)
+    assert float(torch.linalg.vector_norm(torch.cat(clipped))) == pytest.approx(5.0)
+    assert torch.allclose(torch.cat(clipped), torch.cat(g_m) / 10)  # direction kept
+    small = [torch.tensor([0.3, 0.0]), torch.tensor([0.4])]
+    assert all(torch.equal(a, b) for a, b in zip(clip_to_norm_of(small, g_u), small))  # never enlarged
+
+
+def test_backward_with_adaptive_clip_sums_the_adversarial_and_clipped_mi_gradients():
+    gen = _toy_generator()
+    reg = MINERegularizer(2, 2, beta=1000.0, hidden=(16,), adaptive_clip=True)
+    code = torch.rand(64, 2)
+    fake = gen(torch.cat([torch.randn(64, 2), code], dim=1))
+    for _ in range(5):
+        reg.update(fake.detach(), code)
+    adversarial = fake.pow(2).mean()
+    penalty = reg.penalty(fake, code)
+    params = list(gen.parameters())
+    g_u = torch.autograd.grad(adversarial, params, retain_graph=True)
+    g_m = torch.autograd.grad(penalty, params, retain_graph=True)
+    reg.backward(adversarial, penalty, params)
+    applied_mi = [p.grad - u for p, u in zip(params, g_u)]
+    norm = float(torch.linalg.vector_norm(torch.cat([g.reshape(-1) for g in applied_mi])))
+    assert norm == pytest.approx(float(torch.linalg.vector_norm(torch.cat([g.reshape(-1) for g in g_u]))), rel=1e-5)
+    assert float(torch.linalg.vector_norm(torch.cat([g.reshape(-1) for g in g_m]))) > norm  # it was clipped
+
+
+def test_regularizer_rejects_mismatched_inputs():
+    reg = MINERegularizer(2, 3)
+    with pytest.raises(ValueError, match="same batch size"):
+        reg.update(torch.zeros(4, 2), torch.zeros(5, 3))
+    with pytest.raises(ValueError, match="features"):
+        reg.update(torch.zeros(4, 3), torch.zeros(4, 3))
+    with pytest.raises(ValueError, match="beta"):
+        MINERegularizer(2, 3, beta=-1)
+
+
+# --- MSG-GAN -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("size", [8, 32])
+@pytest.mark.parametrize("combine", ["simple", "lin_cat", "cat_lin"])
+def test_msg_gan_shapes_line_up_at_every_scale(size, combine):
+    gen, disc = MSGGenerator(16, 3, size, width=16), MSGDiscriminator(3, size, width=16, combine=combine)
+    images = gen(torch.randn(5, 16))
+    expected = [4 * 2**k for k in range(int(math.log2(size // 4)) + 1)]
+    assert [tuple(i.shape) for i in images] == [(5, 3, s, s) for s in expected]
+    real = downsample_pyramid(torch.rand(5, 3, size, size))
+    assert [tuple(i.shape) for i in real] == [(5, 3, s, s) for s in expected]
+    scores = disc(images)
+    assert scores.shape == (5,)
+    scores.sum().backward()
+    for to_rgb in gen.to_rgb:  # the discriminator's gradient reaches every scale's output layer
+        assert to_rgb.weight.grad is not None and torch.any(to_rgb.weight.grad != 0)
+
+
+def test_msg_gan_rejects_bad_sizes_and_inputs():
+    with pytest.raises(ValueError, match="4 \\* 2\\^k"):
+        MSGGenerator(8, 3, size=12)
+    with pytest.raises(ValueError, match="combine"):
+        MSGDiscriminator(3, 8, combine="sum")
+    disc = MSGDiscriminator(3, 8, width=8)
+    with pytest.raises(ValueError, match="scales"):
+        disc([torch.zeros(2, 3, 8, 8)])
+
+
+# --- data and metrics --------------------------------------------------------------------------
+def test_grid_metrics_on_true_samples_and_on_one_mode():
+    grid = grid25()
+    assert grid.centers.shape == (25, 2) and set(np.unique(grid.centers)) == {-4.0, -2.0, 0.0, 2.0, 4.0}
+    samples, _ = grid.sample(2500, random_state=0)
+    result = mode_coverage(samples, grid.centers, grid.std)
+    assert result["modes"] == 25
+    # within 3 sd in 2-D: 1 - exp(-9/2) = 0.9889; its sd at n = 2,500 is 0.0021, so > 0.98 is 4 sd
+    assert result["high_quality"] > 0.98
+    assert result["kl"] < 0.03  # a multinomial histogram of 2,500 over 25 cells: E[KL] ~ 24 / (2 * 2,500)
+    one = grid.centers[7] + grid.std * np.random.default_rng(0).standard_normal((2500, 2))
+    collapsed = mode_coverage(one, grid.centers, grid.std)
+    assert collapsed["modes"] == 1
+    assert collapsed["kl"] == pytest.approx(math.log(25))
+
+
+def test_ring_and_spiral_and_errors():
+    ring = ring8()
+    assert np.allclose(np.linalg.norm(ring.centers, axis=1), 2.0)
+    assert sample_toy("spiral", 100, random_state=0).shape == (100, 2)
+    with pytest.raises(ValueError, match="unknown toy data"):
+        sample_toy("moons", 10)
+    with pytest.raises(ValueError, match="shape"):
+        mode_coverage(np.zeros((5, 3)), ring.centers, ring.std)
+    with pytest.raises(ValueError, match="NaN"):
+        mode_coverage(np.full((5, 2), np.nan), ring.centers, ring.std)
+
+
+def test_stacked_digits_classifier_and_label_metrics():
+    data = StackedDigits(random_state=0)
+    assert data.classifier_accuracy > 0.93
+    images, modes = data.sample(3000, random_state=0)
+    assert images.shape == (3000, 3, 8, 8) and images.min() >= -1 and images.max() <= 1
+    predicted = data.classify(images)
+    # real images are classified back to their digit triple about accuracy^3 of the time
+    assert np.mean(predicted == modes) > data.classifier_accuracy**3 - 0.05
+    coverage = label_coverage(modes, 1000)
+    assert coverage["modes"] > 900  # 3,000 draws over 1,000 modes miss e^-3 = 5% of them
+    collapsed = label_coverage(np.zeros(100, dtype=int), 1000)
+    assert collapsed == {"modes": 1, "n_modes": 1000, "kl": pytest.approx(math.log(1000))}
+    with pytest.raises(ValueError, match="labels"):
+        label_coverage(np.array([1000]), 1000)
+
+
+# --- the training loop and the command ---------------------------------------------------------
+def test_train_gan_is_seeded_and_writes_metrics_and_pictures(tmp_path):
+    from mine.gan.train import GANConfig, train_gan
+
+    config = GANConfig(steps=30, eval_every=15, batch_size=64, eval_samples=500, mine_beta=1.0, seed=3)
+    first = train_gan(config, out=tmp_path)
+    again = train_gan(config)
+    assert [h["step"] for h in first["history"]] == [15, 30]
+    assert np.array_equal(first["samples"], again["samples"])  # repeatable under the seed
+    assert {"modes", "high_quality", "kl", "mi"} <= set(first["final"])
+    assert (tmp_path / "metrics.json").exists() and (tmp_path / "samples.png").stat().st_size > 5000
+
+
+def test_gan_config_rejects_bad_settings():
+    from mine.gan.train import GANConfig
+
+    with pytest.raises(ValueError, match="unknown data"):
+        GANConfig(data="mnist")
+    with pytest.raises(ValueError, match="mine_beta"):
+        GANConfig(mine_beta=-1.0)
+
+
+def test_gan_command(tmp_path, capsys):
+    from mine.cli import main
+
+    code = main(["gan", "--data", "ring8", "--loss", "pearson", "--steps", "20", "--eval-every", "10",
+                 "--batch-size", "32", "--eval-samples", "400", "--out", str(tmp_path), "--quiet", "--json"])
+    assert code == 0
+    import json
+
+    report = json.loads(capsys.readouterr().out)
+    assert report["final"]["n_modes"] == 8 and (tmp_path / "metrics.json").exists()
+    assert main(["gan", "--loss", "nonsense", "--steps", "2", "--out", str(tmp_path), "--quiet"]) == 2
