@@ -29,7 +29,7 @@ from .framework import Benchmark, figure, main, progress, save_figure, table
 @dataclass(frozen=True)
 class GANModesConfig:
     grid_seeds: tuple[int, ...] = (0, 1, 2)
-    grid_steps: int = 10_000
+    grid_steps: int = 12_000
     grid_batch: int = 256
     mine_beta: float = 1.0
     digits_seeds: tuple[int, ...] = (0,)
@@ -38,9 +38,10 @@ class GANModesConfig:
     digits_width: int = 32
     digits_eval_samples: int = 10_000
     divergences: tuple[str, ...] = ("gan", "kl", "reverse_kl", "pearson", "squared_hellinger", "jensen_shannon")
-    table_steps: int = 10_000
-    lr_g: float = 1e-4
-    lr_d: float = 1e-4
+    table_steps: int = 12_000
+    lr_g: float = 1e-3
+    lr_d: float = 1e-3
+    lr_mine: float = 1e-3
     seed: int = 0  # offset added to every run's seed
 
 
@@ -49,7 +50,7 @@ QUICK = GANModesConfig(grid_seeds=(0,), grid_steps=60, grid_batch=64, digits_ste
 
 
 def _runs(config: GANModesConfig) -> list[tuple[str, GANConfig]]:
-    common = dict(lr_g=config.lr_g, lr_d=config.lr_d)
+    common = dict(lr_g=config.lr_g, lr_d=config.lr_d, lr_mine=config.lr_mine)
     runs = []
     for s in config.grid_seeds:
         for beta in (0.0, config.mine_beta):

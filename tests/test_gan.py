@@ -274,3 +274,19 @@ def test_gan_command(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["final"]["n_modes"] == 8 and (tmp_path / "metrics.json").exists()
     assert main(["gan", "--loss", "nonsense", "--steps", "2", "--out", str(tmp_path), "--quiet"]) == 2
+
+
+def test_toy_data_is_standardized_for_the_networks_and_reported_in_data_units():
+    from mine.gan.train import GANConfig, _generated, _Models, _noise
+
+    config = GANConfig()
+    models = _Models(config, np.random.RandomState(0))
+    # grid25: coordinates take -4, -2, 0, 2, 4 equally often, variance 8, plus 0.05^2
+    assert models.scale == pytest.approx(math.sqrt(8 + 0.05**2), rel=0.01)
+    assert float(models.real(20_000).std()) == pytest.approx(1.0, rel=0.02)
+    assert _Models(GANConfig(standardize=False), np.random.RandomState(0)).scale == 1.0
+    samples = _generated(models, 50, config, torch.Generator().manual_seed(0))
+    z, _ = _noise(50, config, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        network_units = models.generator(z).numpy()
+    assert np.allclose(samples, network_units * models.scale)  # metrics and pictures in data units

@@ -53,6 +53,7 @@ class GANConfig:
     depth: int = 3
     width: int = 64  # digits: MSG-GAN channels
     msg_combine: str = "simple"
+    standardize: bool = True  # toy data: the networks see coordinates divided by the data's std
     batch_size: int = 256
     steps: int = 5000
     lr_g: float = 1e-4
@@ -90,11 +91,15 @@ class _Models:
             self.generator = mlp(latent, hidden, 2, "relu")
             self.discriminator = nn.Sequential(mlp(2, hidden, 1, "relu"), nn.Flatten(0))
             self.sample_dim = 2
+        # one scale for both coordinates (the geometry stays isotropic), from a fixed large sample
+        toy = config.data != "digits" and config.standardize
+        self.scale = float(sample_toy(config.data, 100_000, random_state=12345).std()) if toy else 1.0
 
     def real(self, n: int) -> torch.Tensor:
+        """A batch of real data as the networks see it (toy data divided by ``scale``)."""
         if self.config.data == "digits":
             return torch.as_tensor(self.digits.sample(n, self.rng)[0])
-        return torch.as_tensor(sample_toy(self.config.data, n, self.rng), dtype=torch.float32)
+        return torch.as_tensor(sample_toy(self.config.data, n, self.rng) / self.scale, dtype=torch.float32)
 
     def generate(self, noise: torch.Tensor) -> tuple[torch.Tensor, Any]:
         """(flat samples for the MI estimate, what the discriminator takes)."""
@@ -126,9 +131,10 @@ def _noise(n: int, config: GANConfig, generator: torch.Generator) -> tuple[torch
 
 
 def _generated(models: _Models, n: int, config: GANConfig, generator: torch.Generator) -> np.ndarray:
+    """n generated samples in data units."""
     with torch.no_grad():
         z, _ = _noise(n, config, generator)
-        return models.generate(z)[0].numpy()
+        return models.generate(z)[0].numpy() * models.scale
 
 
 def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool = False) -> dict:
@@ -182,7 +188,7 @@ def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool =
     if config.data == "digits":
         result["classifier_accuracy"] = models.digits.classifier_accuracy
     if out is not None:
-        _save(result, samples, models.real(config.eval_samples).numpy(), config, Path(out))
+        _save(result, samples, models.real(config.eval_samples).numpy() * models.scale, config, Path(out))
     result["samples"] = samples
     return result
 
