@@ -65,7 +65,7 @@ class MINERegularizer(nn.Module):
         self.critic = build_critic(critic, self.x_dim, self.code_dim, hidden, activation, embed_dim)
         self._bound = get_bound("dv")
         self.trainer = CriticTrainer(self.critic, self._bound, lr=lr, ema_rate=ema_rate)
-        self.last_estimate: float = float("nan")
+        self._last = torch.tensor(float("nan"))
 
     def _flat(self, samples: Tensor, codes: Tensor) -> tuple[Tensor, Tensor]:
         x, c = samples.reshape(samples.shape[0], -1), codes.reshape(codes.shape[0], -1)
@@ -78,11 +78,17 @@ class MINERegularizer(nn.Module):
             raise ValueError("the MI estimate needs a batch of at least 2 samples")
         return x, c
 
-    def update(self, samples: Tensor, codes: Tensor) -> float:
-        """One training step of T on detached samples; the DV estimate of I(G; c) on this batch."""
+    @property
+    def last_estimate(self) -> float:
+        """The DV estimate of I(G; c) on the batch of the last :meth:`update`, in nats."""
+        return float(self._last)
+
+    def update(self, samples: Tensor, codes: Tensor) -> Tensor:
+        """One training step of T on detached samples; the DV estimate of I(G; c) on this batch
+        (a detached 0-d tensor, so that a training loop does not wait on the device every step)."""
         x, c = self._flat(samples.detach(), codes.detach())
-        self.last_estimate = float(self.trainer.step(all_pair_scores(self.critic, x, c)))
-        return self.last_estimate
+        self._last = self.trainer.step(all_pair_scores(self.critic, x, c))
+        return self._last
 
     def estimate(self, samples: Tensor, codes: Tensor) -> Tensor:
         """I_hat(G; c) by DV with T frozen: differentiable in the samples, no gradient to T."""

@@ -174,10 +174,10 @@ def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool =
             reg.update(flat.detach(), code)
             reg.backward(g_loss, reg.penalty(flat, code), models.generator.parameters())
         opt_g.step()
-        if not (torch.isfinite(d_loss) and torch.isfinite(g_loss)):
-            raise FloatingPointError(
-                f"GAN training diverged at step {step} (loss {config.loss}); lower the learning rates")
-        if step % config.eval_every == 0 or step == config.steps:
+        if step % config.eval_every == 0 or step == config.steps:  # checked here, not at every step
+            if not (torch.isfinite(d_loss) and torch.isfinite(g_loss)):
+                raise FloatingPointError(
+                    f"GAN training diverged by step {step} (loss {config.loss}); lower the learning rates")
             metrics = models.evaluate(_generated(models, config.eval_samples, config, eval_gen))
             history.append({"step": step, "d_loss": float(d_loss.detach()), "g_loss": float(g_loss.detach()),
                             "mi": reg.last_estimate if reg else None, "seconds": time.perf_counter() - start,
