@@ -2,8 +2,8 @@
 
 1. 25-Gaussian grid (means {-4, -2, 0, 2, 4}^2, std 0.05): the plain GAN (binary cross-entropy,
    non-saturating generator loss) and GAN + MINE (beta = 1, adaptive gradient clipping), same
-   architecture, steps and seeds; modes captured, high-quality share and KL over 2,500 samples.
-2. Stacked digits (1,000 modes): plain GAN and GAN + MINE with MSG-GAN networks; modes captured of
+   architecture, steps and seeds (five); modes captured, high-quality share and KL over 2,500 samples.
+2. Stacked digits (1,000 modes): plain GAN and GAN + MINE with MSG-GAN networks, three seeds; modes captured of
    1,000 and KL to uniform over 10,000 samples labelled by the digit classifier.
 3. The f-GAN divergences (GAN, KL, reverse KL, Pearson, squared Hellinger, Jensen-Shannon) on the
    grid, plain, one seed.
@@ -11,11 +11,13 @@
     python -m benchmarks.gan_modes [--quick]
 
 Figures: ``gan_modes.png`` (generated over real samples, plain vs. MINE, per seed),
-``gan_modes_digits.png`` (sample grids) and ``gan_modes_table.png`` (modes and KL per divergence).
+``gan_modes_curves.png`` (modes captured and the MI estimate along training), ``gan_modes_digits.png``
+(sample grids) and ``gan_modes_table.png`` (modes and KL per divergence).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,25 +30,30 @@ from .framework import Benchmark, figure, main, progress, save_figure, table
 
 @dataclass(frozen=True)
 class GANModesConfig:
-    grid_seeds: tuple[int, ...] = (0, 1, 2)
+    grid_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     grid_steps: int = 12_000
     grid_batch: int = 256
+    grid_eval_every: int = 1000  # mode coverage along training, for the curves
     mine_beta: float = 1.0
-    digits_seeds: tuple[int, ...] = (0,)
+    digits_seeds: tuple[int, ...] = (0, 1, 2)
     digits_steps: int = 3000
     digits_batch: int = 64
     digits_width: int = 32
     digits_eval_samples: int = 10_000
     divergences: tuple[str, ...] = ("gan", "kl", "reverse_kl", "pearson", "squared_hellinger", "jensen_shannon")
     table_steps: int = 12_000
+    table_retry_lr: float = 0.1  # a diverged table run is rerun with both learning rates times this
     lr_g: float = 1e-3
     lr_d: float = 1e-3
-    lr_mine: float = 1e-3
+    lr_mine: float = 3e-4  # T at 1e-3: its DV estimate swings (to -18 nats) and most runs collapse
     seed: int = 0  # offset added to every run's seed
 
 
-QUICK = GANModesConfig(grid_seeds=(0,), grid_steps=60, grid_batch=64, digits_steps=10, digits_batch=16,
-                       digits_width=8, digits_eval_samples=500, divergences=("gan", "pearson"), table_steps=30)
+DIGIT_TRIPLETS = 24  # stacked-digit samples kept and drawn per run
+
+QUICK = GANModesConfig(grid_seeds=(0,), grid_steps=60, grid_batch=64, grid_eval_every=30, digits_steps=10,
+                       digits_batch=16, digits_width=8, digits_eval_samples=500, divergences=("gan", "pearson"),
+                       table_steps=30)
 
 
 def _runs(config: GANModesConfig) -> list[tuple[str, GANConfig]]:
@@ -55,7 +62,7 @@ def _runs(config: GANModesConfig) -> list[tuple[str, GANConfig]]:
     for s in config.grid_seeds:
         for beta in (0.0, config.mine_beta):
             runs.append(("grid", GANConfig(data="grid25", steps=config.grid_steps, batch_size=config.grid_batch,
-                                           eval_every=config.grid_steps, mine_beta=beta, seed=config.seed + s,
+                                           eval_every=config.grid_eval_every, mine_beta=beta, seed=config.seed + s,
                                            **common)))
     for s in config.digits_seeds:
         for beta in (0.0, config.mine_beta):
@@ -70,24 +77,40 @@ def _runs(config: GANModesConfig) -> list[tuple[str, GANConfig]]:
     return runs
 
 
+def _train(part: str, gan: GANConfig) -> tuple[dict, dict | None]:
+    """One run as a row (a diverged run is a result too: its row carries the error)."""
+    row = {"part": part, "data": gan.data, "loss": gan.loss, "mine_beta": gan.mine_beta, "seed": gan.seed,
+           "steps": gan.steps, "lr_g": gan.lr_g, "lr_d": gan.lr_d}
+    try:
+        result = train_gan(gan)
+    except FloatingPointError as err:
+        return {**row, "error": str(err)}, None
+    final = result["final"]
+    return {**row, "modes": final["modes"], "n_modes": final["n_modes"], "high_quality": final.get("high_quality"),
+            "kl": final["kl"], "mi": final["mi"], "seconds": result["seconds"],
+            "classifier_accuracy": result.get("classifier_accuracy")}, result
+
+
 def run(config: GANModesConfig):
-    rows, samples = [], {}
+    rows, samples, curves = [], {}, {}
     for part, gan in progress(_runs(config), desc="gan runs"):
-        try:
-            result = train_gan(gan)
-        except FloatingPointError as err:  # a diverged run is a result too
-            rows.append({"part": part, "data": gan.data, "loss": gan.loss, "mine_beta": gan.mine_beta,
-                         "seed": gan.seed, "steps": gan.steps, "error": str(err)})
+        row, result = _train(part, gan)
+        rows.append(row)
+        if result is None and part == "table":  # the low-learning-rate recipe, as a user would retry
+            factor = config.table_retry_lr
+            slower = dataclasses.replace(gan, lr_g=gan.lr_g * factor, lr_d=gan.lr_d * factor)
+            row, result = _train(part, slower)
+            rows.append(row)
+        if result is None or part == "table":
             continue
-        final = result["final"]
-        rows.append({"part": part, "data": gan.data, "loss": gan.loss, "mine_beta": gan.mine_beta, "seed": gan.seed,
-                     "steps": gan.steps, "modes": final["modes"], "n_modes": final["n_modes"],
-                     "high_quality": final.get("high_quality"), "kl": final["kl"], "mi": final["mi"],
-                     "seconds": result["seconds"], "classifier_accuracy": result.get("classifier_accuracy")})
-        keep = 500 if gan.data != "digits" else 36  # enough to draw; keeps the JSON small
-        samples[f"{part} | {gan.loss} | beta={gan.mine_beta:g} | seed={gan.seed}"] = (
-            np.round(result["samples"][:keep], 2).tolist())
-    return rows + summary(rows), {"samples": samples}
+        key = f"{part} | {gan.loss} | beta={gan.mine_beta:g} | seed={gan.seed}"
+        if part == "grid":
+            samples[key] = np.round(result["samples"][:500], 2).tolist()  # enough to draw
+            curves[key] = {"mine_beta": gan.mine_beta, "seed": gan.seed,
+                           "points": [{k: h.get(k) for k in ("step", "modes", "kl", "mi")} for h in result["history"]]}
+        else:
+            samples[key] = np.round(result["samples"][:DIGIT_TRIPLETS], 2).tolist()
+    return rows + summary(rows), {"samples": samples, "curves": curves}
 
 
 def summary(rows: list[dict]) -> list[dict]:
@@ -134,20 +157,60 @@ def plot(rows, extras, config: GANModesConfig, path) -> None:
             ax.tick_params(labelsize=6)
     fig.suptitle("25 Gaussians: generated (blue) over real (orange)", fontsize=10)
     save_figure(fig, path)
-    _plot_digits(samples, config, path.with_name(path.stem + "_digits.png"))
+    _plot_curves(extras.get("curves", {}), path.with_name(path.stem + "_curves.png"))
+    _plot_digits(rows, samples, config, path.with_name(path.stem + "_digits.png"))
     _plot_table(rows, path.with_name(path.stem + "_table.png"))
 
 
-def _plot_digits(samples, config: GANModesConfig, path) -> None:
-    keys = [k for k in samples if k.startswith("digits")]
-    if not keys:
+def _plot_curves(curves: dict, path) -> None:
+    """Modes captured and the MI estimate along training, one line per run."""
+    if not curves:
         return
-    fig, axes = figure(1, len(keys), figsize=(3.5 * len(keys), 3.8), squeeze=False)
-    for ax, key in zip(axes[0], keys):
-        images = np.asarray(samples[key], dtype=float)[:36].reshape(6, 6, 3, 8, 8)
-        ax.imshow(np.clip((images.transpose(0, 3, 1, 4, 2).reshape(48, 48, 3) + 1) / 2, 0, 1))
-        ax.set_title(key.replace("digits | gan | ", ""), fontsize=8)
-        ax.axis("off")
+    fig, axes = figure(1, 2, figsize=(10, 3.6))
+    markers = "o^sDv<>"
+    for curve in curves.values():
+        points, mine_run = curve["points"], curve["mine_beta"] > 0
+        style = dict(color="tab:red" if mine_run else "tab:blue", alpha=0.8, marker=markers[curve["seed"] % 7],
+                     markersize=3, label=f"seed {curve['seed']}, " + ("GAN + MINE" if mine_run else "GAN"))
+        steps = [p["step"] for p in points]
+        axes[0].plot(steps, [p["modes"] for p in points], **style)
+        if mine_run:
+            axes[1].plot(steps, [p["mi"] for p in points], **style)
+    axes[0].set_ylabel("modes captured (of 25)")
+    axes[1].set_ylabel("DV estimate of I(G(eps, c); c), nats")
+    for ax in axes:
+        ax.set_xlabel("generator step")
+        ax.legend(fontsize=6)
+    save_figure(fig, path)
+
+
+def _plot_digits(rows, samples, config: GANModesConfig, path) -> None:
+    """Each generated sample as its three channels side by side in grey (colour overlays of three
+    digits are unreadable), three samples per line; plain GAN above, GAN + MINE below, one column per seed."""
+    seeds = [config.seed + s for s in config.digits_seeds]
+    if not any(k.startswith("digits") for k in samples):
+        return
+    fig, axes = figure(2, len(seeds), figsize=(4.2 * len(seeds), 8.4), squeeze=False)
+    per_line = 3
+    for col, seed in enumerate(seeds):
+        for line, beta in enumerate((0.0, config.mine_beta)):
+            ax = axes[line][col]
+            ax.axis("off")
+            key = f"digits | gan | beta={beta:g} | seed={seed}"
+            if key not in samples:
+                continue
+            images = np.asarray(samples[key], dtype=float).reshape(-1, 3, 8, 8)
+            lines = len(images) // per_line
+            padded = np.pad(images[: lines * per_line], ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=1.0)
+            # (lines, samples per line, channel, 10, 10) -> a (10 lines) x (10 * 3 * per_line) picture
+            canvas = padded.reshape(lines, per_line, 3, 10, 10).transpose(0, 3, 1, 2, 4)
+            ax.imshow(np.clip((canvas.reshape(lines * 10, per_line * 30) + 1) / 2, 0, 1), cmap="gray", vmin=0, vmax=1)
+            result = next((r for r in rows if r["part"] == "digits" and r["mine_beta"] == beta
+                           and r["seed"] == seed), {})
+            label = "GAN" if beta == 0 else f"GAN + MINE (beta {beta:g})"
+            ax.set_title(f"{label}, seed {seed}: {result.get('modes', '?')}/1000 modes, "
+                         f"KL {result.get('kl', float('nan')):.2f}", fontsize=8)
+    fig.suptitle("Stacked digits: each sample as its three channels", fontsize=10)
     save_figure(fig, path)
 
 
@@ -155,23 +218,29 @@ def _plot_table(rows, path) -> None:
     runs = [r for r in rows if r["part"] == "table"]
     if not runs:
         return
-    fig, axes = figure(1, 2, figsize=(10, 3.6))
-    names = [r["loss"] for r in runs]
-    axes[0].bar(names, [r.get("modes", 0) for r in runs], color="tab:blue")
-    axes[0].set_ylabel("modes captured (of 25)")
+    fig, axes = figure(1, 2, figsize=(11, 3.8))
+    names = [f"{r['loss'].replace('_', ' ')}, lr {r['lr_g']:g}" for r in runs]
+    modes = np.array([r.get("modes", np.nan) for r in runs], dtype=float)
     kl = np.array([r.get("kl", np.nan) for r in runs], dtype=float)
-    axes[1].bar(names, np.where(np.isfinite(kl), kl, np.nan), color="tab:red")  # inf: no high-quality sample
+    axes[0].bar(names, np.nan_to_num(modes), color="tab:blue")
+    axes[0].set_ylabel("modes captured (of 25)")
+    axes[1].bar(names, np.where(np.isfinite(kl), kl, 0.0), color="tab:red")  # inf: no high-quality sample
     axes[1].set_ylabel("KL(generated modes || uniform)")
     for ax in axes:
-        ax.tick_params(axis="x", rotation=30, labelsize=8)
+        for i, r in enumerate(runs):
+            if "error" in r:
+                ax.text(i, 0.0, "diverged", rotation=90, ha="center", va="bottom", fontsize=8)
+        ax.tick_params(axis="x", rotation=35, labelsize=7)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
     save_figure(fig, path)
 
 
 def report(rows, config) -> str:
     runs = [r for r in rows if "summary" not in r["part"]]
     summaries = [r for r in rows if "summary" in r["part"]]
-    return (table(runs, ["part", "loss", "mine_beta", "seed", "modes", "high_quality", "kl", "mi", "seconds"],
-                  {"high_quality": ".3f", "kl": ".3f", "mi": ".3f", "seconds": ".0f", "mine_beta": "g"})
+    return (table(runs, ["part", "loss", "mine_beta", "seed", "lr_g", "modes", "high_quality", "kl", "mi", "seconds"],
+                  {"high_quality": ".3f", "kl": ".3f", "mi": ".3f", "seconds": ".0f", "mine_beta": "g", "lr_g": "g"})
             + "\n\n" + table(summaries, ["part", "mine_beta", "runs", "modes_mean", "modes_sd", "high_quality_mean",
                                          "kl_mean", "kl_sd"], {"mine_beta": "g"}))
 

@@ -1,6 +1,7 @@
 """Every benchmark runs end to end in --quick mode and writes what the framework promises."""
 
 import csv
+import dataclasses
 import importlib
 import json
 from pathlib import Path
@@ -35,3 +36,20 @@ def test_benchmark_quick_mode_writes_json_csv_and_plot(name, tmp_path):
         pytest.skip("torch-mist is not installed; the benchmark skipped itself cleanly")
     assert saved["rows"], "a benchmark must produce rows"
     assert (tmp_path / f"{name}_quick.png").stat().st_size > 10_000
+
+
+def test_gan_modes_reruns_a_diverged_table_run_at_the_lower_learning_rate(monkeypatch):
+    from benchmarks import gan_modes
+
+    real_train = gan_modes.train_gan
+
+    def diverging_at_high_rates(config):
+        if config.lr_g > 1e-3 * 0.5:
+            raise FloatingPointError("GAN training diverged")
+        return real_train(config)
+
+    monkeypatch.setattr(gan_modes, "train_gan", diverging_at_high_rates)
+    config = dataclasses.replace(gan_modes.QUICK, grid_seeds=(), digits_seeds=(), divergences=("kl",))
+    rows, _ = gan_modes.run(config)
+    assert [r["lr_g"] for r in rows] == [pytest.approx(1e-3), pytest.approx(1e-4)]
+    assert "error" in rows[0] and rows[1]["modes"] >= 0 and "error" not in rows[1]

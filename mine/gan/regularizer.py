@@ -49,14 +49,17 @@ class MINERegularizer(nn.Module):
     ----------
     x_dim, code_dim : sizes of a (flattened) generator sample and of its code.
     beta : weight of the MI term in the generator's loss.
-    critic, hidden, activation, embed_dim : the statistics network (see :mod:`mine.critics`).
-    lr, ema_rate : Adam learning rate of T and the rate of DV's moving-average correction.
+    critic, hidden, activation, embed_dim : the statistics network (see :mod:`mine.critics`); the
+        separable critic scores all B x B pairs for the cost of 2B network rows.
+    lr, ema_rate : Adam learning rate of T and the rate of DV's moving-average correction. 3e-4
+        with a generator at 1e-3 is what ``benchmarks/gan_modes.py`` measured; T at 1e-3 made its
+        estimate swing and the generator collapse.
     adaptive_clip : rescale the MI gradient to at most the adversarial one (use :meth:`backward`).
     """
 
-    def __init__(self, x_dim: int, code_dim: int, beta: float = 1.0, critic: str = "concat",
+    def __init__(self, x_dim: int, code_dim: int, beta: float = 1.0, critic: str = "separable",
                  hidden: Sequence[int] = (128, 128), activation: str = "elu", embed_dim: int = 32,
-                 lr: float = 1e-4, ema_rate: float = 0.01, adaptive_clip: bool = False):
+                 lr: float = 3e-4, ema_rate: float = 0.01, adaptive_clip: bool = False):
         super().__init__()
         if beta < 0:
             raise ValueError(f"beta must be non-negative, got {beta!r}")
