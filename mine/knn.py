@@ -10,15 +10,11 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 from scipy.special import digamma
+from sklearn.preprocessing import StandardScaler
 
 from ._validation import check_paired, check_positive_int
 
 __all__ = ["ksg"]
-
-
-def _standardized(data: np.ndarray) -> np.ndarray:
-    scale = data.std(axis=0)
-    return (data - data.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
 
 
 def ksg(x, z, k: int = 3, standardize: bool = True, workers: int = 1) -> float:
@@ -42,7 +38,7 @@ def ksg(x, z, k: int = 3, standardize: bool = True, workers: int = 1) -> float:
     if n <= k:
         raise ValueError(f"too few samples: KSG with k={k} needs more than {k} samples, got {n}")
     if standardize:
-        x, z = _standardized(x), _standardized(z)
+        x, z = StandardScaler().fit_transform(x), StandardScaler().fit_transform(z)  # constant columns: scale 1
     joint = np.hstack([x, z])
     # k + 1 neighbours: the nearest is the point itself
     radius = cKDTree(joint).query(joint, k=k + 1, p=np.inf, workers=workers)[0][:, k]

@@ -144,6 +144,8 @@ def test_adaptive_clipping_scales_the_mi_gradient_to_the_adversarial_norm_over_a
     assert torch.allclose(torch.cat(clipped), torch.cat(g_m) / 10)  # direction kept
     small = [torch.tensor([0.3, 0.0]), torch.tensor([0.4])]
     assert all(torch.equal(a, b) for a, b in zip(clip_to_norm_of(small, g_u), small))  # never enlarged
+    zero = [torch.zeros(2), torch.zeros(1)]
+    assert all(torch.equal(a, b) for a, b in zip(clip_to_norm_of(zero, g_u), zero))  # no 0/0 NaN
 
 
 def test_backward_with_adaptive_clip_sums_the_adversarial_and_clipped_mi_gradients():

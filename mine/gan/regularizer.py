@@ -38,7 +38,8 @@ def _global_norm(grads: Sequence[Tensor | None]) -> Tensor:
 def clip_to_norm_of(mi_grads: Sequence[Tensor | None], reference_grads: Sequence[Tensor | None]) -> list:
     """g_m scaled by min(1, |g_u| / |g_m|): never longer than the reference gradient g_u."""
     mi_norm, ref_norm = _global_norm(mi_grads), _global_norm(reference_grads)
-    scale = torch.clamp(ref_norm / mi_norm, max=1.0) if mi_norm > 0 else torch.ones(())
+    # on the device, no host sync: a zero MI gradient keeps scale 1 (its 0/0 is not selected)
+    scale = torch.where(mi_norm > 0, torch.clamp(ref_norm / mi_norm, max=1.0), torch.ones_like(mi_norm))
     return [None if g is None else g * scale for g in mi_grads]
 
 

@@ -158,7 +158,7 @@ def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool =
     start = time.perf_counter()
     for step in tqdm(range(1, config.steps + 1), disable=not progress, desc=f"GAN {config.data}/{config.loss}"):
         # discriminator: maximise the f-GAN bound on real vs. detached fake samples
-        z, code = _noise(config.batch_size, config, noise_gen)
+        z, _ = _noise(config.batch_size, config, noise_gen)
         with torch.no_grad():
             _, fake_input = models.generate(z)
         d_loss = loss.discriminator_loss(models.discriminate(models.real(config.batch_size)),
