@@ -15,7 +15,6 @@ with a ``_quick`` suffix in quick mode. ``python -m benchmarks.NAME [--quick] [-
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
 import json
 import math
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
@@ -97,13 +97,11 @@ def dumps(result: dict) -> str:
 
 
 def write_csv(rows: Sequence[dict], path: Path) -> None:
-    """Rows as CSV; the columns are the union of the rows' keys, in first-seen order."""
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()})
+    """Rows as CSV (pandas); the columns are the union of the rows' keys, in first-seen order, and a
+    list or dict in a cell is written as JSON."""
+    cells = [{k: json.dumps(_jsonable(v)) if isinstance(v, (list, dict)) else v for k, v in row.items()}
+             for row in rows]
+    pd.DataFrame(cells).to_csv(path, index=False)
 
 
 def figure(*args, **kwargs):
@@ -125,18 +123,15 @@ def save_figure(fig, path: Path) -> None:
 
 
 def table(rows: Sequence[dict], columns: Sequence[str], formats: dict[str, str] | None = None) -> str:
-    """A plain-text table of ``columns`` (floats with ``formats[column]``, default ``.4f``)."""
+    """A plain-text table of ``columns`` (pandas; floats with ``formats[column]``, default ``.4f``;
+    a key a row lacks is left blank)."""
     formats = formats or {}
 
-    def cell(row, col):
-        value = row.get(col, "")
-        return format(value, formats.get(col, ".4f")) if isinstance(value, float) else str(value)
+    def formatter(column):
+        return lambda v: format(v, formats.get(column, ".4f")) if isinstance(v, float) else str(v)
 
-    cells = [[cell(r, c) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(line[k]) for line in cells)) for k, c in enumerate(columns)]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths))]
-    lines += ["  ".join(v.rjust(w) for v, w in zip(line, widths)) for line in cells]
-    return "\n".join(lines)
+    frame = pd.DataFrame([{c: row.get(c, "") for c in columns} for row in rows], columns=list(columns), dtype=object)
+    return frame.to_string(index=False, formatters={c: formatter(c) for c in columns})
 
 
 def level_stats(values: np.ndarray, levels: Sequence[float], steps_per_level: int,

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from mine import CriticTrainer
 from mine.bounds import get_bound
 from mine.critics import all_pair_scores, build_critic
 from mine.gaussian import staircase_batches
+from mine.training import CriticTrainer
 
 from .framework import Benchmark, figure, level_stats, main, progress, save_figure, table
 

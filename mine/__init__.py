@@ -1,8 +1,9 @@
 """mine: mutual information and f-divergences estimated with neural statistics networks."""
 
-from . import bounds, critics, divergences, gaussian
-from .estimator import MINE, CriticTrainer, DivergenceEstimator, divergence, mutual_information
+from . import bounds, critics, divergences, gaussian, preprocessing, sources, training
+from .estimator import MINE, DivergenceEstimator, divergence, mutual_information
 from .knn import ksg
+from .training import CriticTrainer
 
 __version__ = "0.1.0"
 
@@ -17,5 +18,8 @@ __all__ = [
     "gaussian",
     "ksg",
     "mutual_information",
+    "preprocessing",
+    "sources",
+    "training",
     "__version__",
 ]

@@ -10,24 +10,26 @@ All log-means go through ``torch.logsumexp``; nothing is exponentiated and then 
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
+from ._validation import Real, validate_params
 from .divergences import Divergence, get_divergence
 
 __all__ = [
-    "BOUNDS",
     "Bound",
     "MovingAverage",
     "Scores",
     "dv",
     "dv_ema_surrogate",
+    "available_bounds",
+    "bound_parameters",
     "f_bound",
     "f_divergence_bound",
     "get_bound",
@@ -36,6 +38,7 @@ __all__ = [
     "log_mean_exp",
     "nwj",
     "pooled_value",
+    "register_bound",
     "smile",
 ]
 
@@ -110,9 +113,10 @@ def infonce(scores: Scores) -> Tensor:
 def js_objective(scores: Scores) -> Tensor:
     """Jensen-Shannon training objective: mean_P[-softplus(-T)] - mean_Q[softplus(T)].
 
-    Its optimum is T = log dP/dQ, so the same critic is then reported through DV.
+    The GAN row of the f-divergence table (g_f(v) = -softplus(-v), f*(g_f(v)) = softplus(v)), as
+    NWJ is its KL row. Its optimum is T = log dP/dQ, so the same critic is then reported through DV.
     """
-    return -F.softplus(-scores.joint).mean() - F.softplus(scores.marginal).mean()
+    return f_divergence_bound(scores, "gan")
 
 
 def smile(scores: Scores, tau: float = 5.0) -> Tensor:
@@ -128,8 +132,7 @@ class MovingAverage:
     """
 
     def __init__(self, rate: float = 0.01):
-        if not 0.0 < rate <= 1.0:
-            raise ValueError(f"the moving-average rate must be in (0, 1], got {rate}")
+        validate_params("MovingAverage", {"rate": [Real(0, 1, "right")]}, {"rate": rate})
         self.rate = float(rate)
         self.log_value: Tensor | None = None
 
@@ -159,86 +162,112 @@ def dv_ema_surrogate(scores: Scores, average: MovingAverage) -> Tensor:
 
 @dataclass(frozen=True)
 class Bound:
-    """A bound as the estimator uses it: what training maximises and what is reported."""
+    """A bound as the estimator uses it: what is reported and what training maximises.
+
+    ``value(scores)`` is the number reported; ``objective(scores)`` is what training maximises
+    (the same function for most bounds; the JS objective for "js" and "smile").
+    ``corrected_objective(scores, average)``, where present, is the objective whose gradient uses
+    a :class:`MovingAverage` (only DV has one: MINE's bias correction); a trainer keeps an average
+    only for such a bound. ``needs_matrix``: the bound reads whole rows of S (InfoNCE).
+    """
 
     name: str
     value: Callable[[Scores], Tensor]
-    objective: Callable[[Scores, MovingAverage | None], Tensor]
+    objective: Callable[[Scores], Tensor]
+    corrected_objective: Callable[[Scores, MovingAverage], Tensor] | None = None
     needs_matrix: bool = False
     description: str = ""
 
 
-def _dv_objective(scores: Scores, average: MovingAverage | None) -> Tensor:
-    return dv(scores) if average is None else dv_ema_surrogate(scores, average)
+# --- the registry --------------------------------------------------------------------------------
+# factories return a Bound from keyword parameters; module-level functions and partials only, so
+# that fitted estimators pickle
+_REGISTRY: dict[str, Callable[..., Bound]] = {}
+_ALIASES: dict[str, str] = {}
 
 
-def _nwj_objective(scores: Scores, average: MovingAverage | None) -> Tensor:
-    return nwj(scores)
+def register_bound(name: str, factory: Callable[..., Bound], aliases: tuple[str, ...] = ()) -> None:
+    """Add a bound: ``factory(**params)`` returns its :class:`Bound`; its keyword parameters are
+    the bound's parameters (an estimator passes those of its own parameters with the same names).
 
-
-def _infonce_objective(scores: Scores, average: MovingAverage | None) -> Tensor:
-    return infonce(scores)
-
-
-def _js_objective(scores: Scores, average: MovingAverage | None) -> Tensor:
-    return js_objective(scores)
-
-
-def _f_objective(scores: Scores, average: MovingAverage | None, divergence: str, params: dict) -> Tensor:
-    return f_divergence_bound(scores, divergence, **params)
-
-
-def f_bound(divergence: str | Divergence = "kl", **params) -> Bound:
-    """The f-GAN dual bound of a row of the divergence table, trained and reported as it is."""
-    div = get_divergence(divergence, **params)  # fails early on an unknown name or bad params
-    key = divergence if isinstance(divergence, str) else div
-    return Bound(
-        "f", partial(f_divergence_bound, divergence=key, **params),
-        partial(_f_objective, divergence=key, params=params),
-        description=f"dual f-divergence bound, {div.name}{params or ''}",
-    )
-
-
-def _make_bounds(smile_tau: float) -> dict[str, Bound]:
-    # module-level functions and partials only, so that fitted estimators pickle
-    return {
-        "dv": Bound("dv", dv, _dv_objective, description="Donsker-Varadhan (MINE)"),
-        "nwj": Bound("nwj", nwj, _nwj_objective, description="dual f-divergence (MINE-f)"),
-        "infonce": Bound(
-            "infonce", infonce, _infonce_objective, needs_matrix=True,
-            description="InfoNCE, capped at log(batch size)",
-        ),
-        "js": Bound("js", dv, _js_objective, description="trained on JS, reported by DV"),
-        "smile": Bound(
-            "smile", partial(smile, tau=smile_tau), _js_objective,
-            description=f"SMILE (tau={smile_tau}), trained on JS",
-        ),
-    }
-
-
-BOUNDS: tuple[str, ...] = (*_make_bounds(5.0), "f")
-ALIASES = {"mine": "dv", "mine-f": "nwj", "nce": "infonce"}
-
-
-def get_bound(name: str, smile_tau: float = 5.0, divergence: str | Divergence = "kl",
-              divergence_params: dict | None = None) -> Bound:
-    """Look a bound up by name or alias; an unknown name lists the valid ones.
-
-    ``"f"`` is the dual bound of ``divergence`` (any row of :mod:`mine.divergences`): on the score
-    matrix of paired samples it estimates the f-information D_f(P_XZ || P_X P_Z).
+    Example: ``register_bound("tuba", lambda: Bound("tuba", value=tuba, objective=tuba))``.
     """
+    key = name.lower()
+    _REGISTRY[key] = factory
+    for alias in aliases:
+        _ALIASES[alias.lower()] = key
+
+
+def available_bounds(aliases: bool = False) -> list[str]:
+    """The registered bound names in registration order (and their aliases when asked)."""
+    return list(_REGISTRY) + (list(_ALIASES) if aliases else [])
+
+
+def _key(name: str) -> str:
     if not isinstance(name, str):
         raise TypeError(f"bound must be a string, got {type(name).__name__}")
-    key = ALIASES.get(name.lower(), name.lower())
-    if key == "f":
-        return f_bound(divergence, **(divergence_params or {}))
-    bounds = _make_bounds(smile_tau)
-    if key not in bounds:
-        valid = ", ".join(list(BOUNDS) + list(ALIASES))
-        raise ValueError(f"unknown bound {name!r}; valid bounds: {valid}")
-    if key == "smile" and not smile_tau > 0:
-        raise ValueError(f"smile_tau must be positive, got {smile_tau}")
-    return bounds[key]
+    key = _ALIASES.get(name.lower(), name.lower())
+    if key not in _REGISTRY:
+        raise ValueError(f"unknown bound {name!r}; valid bounds: {', '.join(available_bounds(aliases=True))}")
+    return key
+
+
+def bound_parameters(name: str) -> tuple[str, ...]:
+    """The keyword parameters a bound takes, e.g. ``("smile_tau",)`` for "smile"."""
+    return tuple(inspect.signature(_REGISTRY[_key(name)]).parameters)
+
+
+def get_bound(name: str, **params) -> Bound:
+    """A bound by name or alias, built with its parameters, e.g. ``get_bound("smile", smile_tau=1)``.
+
+    ``"f"`` is the dual bound of a row of :mod:`mine.divergences` (``divergence``,
+    ``divergence_params``): on the score matrix of paired samples, the f-information.
+    """
+    key = _key(name)
+    unknown = set(params) - set(bound_parameters(key))
+    if unknown:
+        takes = ", ".join(bound_parameters(key)) or "none"
+        raise TypeError(f"bound {key!r} takes no parameter {', '.join(sorted(unknown))} (its parameters: {takes})")
+    return _REGISTRY[key](**params)
+
+
+def _dv_bound() -> Bound:
+    return Bound("dv", dv, dv, corrected_objective=dv_ema_surrogate, description="Donsker-Varadhan (MINE)")
+
+
+def _nwj_bound() -> Bound:
+    return Bound("nwj", nwj, nwj, description="dual f-divergence (MINE-f)")
+
+
+def _infonce_bound() -> Bound:
+    return Bound("infonce", infonce, infonce, needs_matrix=True, description="InfoNCE, capped at log(batch size)")
+
+
+def _js_bound() -> Bound:
+    return Bound("js", dv, js_objective, description="trained on JS, reported by DV")
+
+
+def _smile_bound(smile_tau: float = 5.0) -> Bound:
+    validate_params("bound 'smile'", {"smile_tau": [Real(0, math.inf, "neither")]}, {"smile_tau": smile_tau})
+    return Bound("smile", partial(smile, tau=float(smile_tau)), js_objective,
+                 description=f"SMILE (tau={smile_tau:g}), trained on JS")
+
+
+def f_bound(divergence: str | Divergence = "kl", divergence_params: dict | None = None) -> Bound:
+    """The f-GAN dual bound of a row of the divergence table, trained and reported as it is."""
+    params = dict(divergence_params or {})
+    div = get_divergence(divergence, **params)  # fails early on an unknown name or bad params
+    key = divergence if isinstance(divergence, str) else div
+    value = partial(f_divergence_bound, divergence=key, **params)
+    return Bound("f", value, value, description=f"dual f-divergence bound, {div.name}{params or ''}")
+
+
+register_bound("dv", _dv_bound, aliases=("mine",))
+register_bound("nwj", _nwj_bound, aliases=("mine-f",))
+register_bound("infonce", _infonce_bound, aliases=("nce",))
+register_bound("js", _js_bound)
+register_bound("smile", _smile_bound)
+register_bound("f", f_bound)
 
 
 def pooled_value(bound: Bound, blocks: Sequence[Scores]) -> Tensor:

@@ -5,18 +5,22 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import inspect
 import json
 import math
+import re
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from . import __version__
-from .bounds import BOUNDS
+from ._validation import Options
 from .estimator import MINE, UNITS
-from .gan.train import DATASETS, GANConfig, train_gan
+from .gan.train import GANConfig, train_gan
 from .gaussian import mi_correlated, rho_for_mi, sample_correlated
 
 __all__ = ["main", "parse_columns", "read_table"]
@@ -92,11 +96,115 @@ def _select(table, names, spec: str, default_key: str) -> np.ndarray:
     return table[:, parse_columns(spec, table.shape[1], names)]
 
 
+# --- options derived from signatures: nothing typed twice ------------------------------------------
+@dataclass(frozen=True)
+class _Option:
+    """One constructor parameter as a command-line option."""
+
+    name: str
+    default: Any
+    annotation: str
+    help: str = ""
+    choices: tuple[str, ...] | None = None
+
+
+def _parameter_help(cls) -> dict[str, str]:
+    """Each parameter's description from a numpy-style "Parameters" section (``a, b : type`` lines)."""
+    lines = (inspect.getdoc(cls) or "").splitlines()
+    if "Parameters" not in lines:
+        return {}
+    docs: dict[str, list[str]] = {}
+    names: list[str] = []
+    for line in lines[lines.index("Parameters") + 2:]:
+        if line.startswith(" ") and names:
+            for name in names:
+                docs[name].append(line.strip())
+        elif " : " in line:
+            names = [n.strip() for n in line.split(" : ")[0].split(",")]
+            docs.update({n: [] for n in names})
+        elif line.strip():
+            break  # the next section
+    return {name: re.sub(r":\w+:`([^`]+)`|``([^`]+)``", lambda m: m.group(1) or m.group(2), " ".join(text))
+            for name, text in docs.items()}
+
+
+def _choices(constraints: list) -> tuple[str, ...] | None:
+    """The valid strings of a parameter constrained to options (a command line passes only strings)."""
+    options = [c for c in constraints if isinstance(c, Options)]
+    return tuple(options[0]._current()) if options else None
+
+
+def _signature_options(cls, constraints: dict) -> list[_Option]:
+    """MINE's parameters: default, annotation, docstring line, choices from its constraints."""
+    docs = _parameter_help(cls)
+    return [_Option(p.name, p.default, str(p.annotation), docs.get(p.name, ""), _choices(constraints.get(p.name, [])))
+            for p in inspect.signature(cls).parameters.values()]
+
+
+def _field_options(config_cls, constraints: dict) -> list[_Option]:
+    """A dataclass's fields (GANConfig) as options."""
+    defaults, docs = config_cls(), _parameter_help(config_cls)
+    return [_Option(f.name, getattr(defaults, f.name), str(f.type), docs.get(f.name, ""),
+                    _choices(constraints.get(f.name, [])))
+            for f in dataclasses.fields(config_cls)]
+
+
+def _key_values(text: str) -> tuple[str, float]:
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return key.strip(), float(value)
+
+
+def _scalar(annotation: str, default: Any):
+    """A parser of one value: the type of the default, or the annotation's when the default is None."""
+    kinds = {k.strip() for k in annotation.split("|")}
+    base = type(default) if default is not None else next(
+        ({"int": int, "float": float}[k] for k in ("int", "float") if k in kinds), str)
+    if "None" not in kinds:
+        return base
+    return lambda text: None if text.lower() == "none" else base(text)
+
+
+def _add_options(parser: argparse.ArgumentParser, options: list[_Option], cli_defaults: dict) -> None:
+    """One flag per option; ``cli_defaults`` overrides a library default for the command line."""
+    for o in options:
+        flag = "--" + o.name.replace("_", "-")
+        default = cli_defaults.get(o.name, o.default)
+        note = f"default: {default}" + (f"; the library's: {o.default}" if default != o.default else "")
+        text = f"{o.help} ({note})" if o.help else f"({note})"
+        text = text.replace("%", "%%")
+        if isinstance(o.default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=text)
+        elif o.annotation.startswith("dict"):  # NAME=VALUE pairs, e.g. --divergence-params alpha=2
+            parser.add_argument(flag, flag.rstrip("s"), type=_key_values, action="append", default=None,
+                                metavar="NAME=VALUE", help=text)
+        elif isinstance(o.default, tuple):
+            parser.add_argument(flag, type=int, nargs="+", default=default, metavar="N", help=text)
+        else:
+            parser.add_argument(flag, type=_scalar(o.annotation, o.default), default=default, choices=o.choices,
+                                help=text)
+
+
+def _values(args: argparse.Namespace, options: list[_Option]) -> dict[str, Any]:
+    values = {o.name: getattr(args, o.name) for o in options}
+    for o in options:
+        if o.annotation.startswith("dict"):
+            pairs = values[o.name]
+            values[o.name] = dict(pairs) if pairs else (None if o.default is None else dict(o.default))
+        elif isinstance(o.default, tuple):
+            values[o.name] = tuple(values[o.name])
+    return values
+
+
+MINE_OPTIONS = _signature_options(MINE, MINE._parameter_constraints)
+# the command line is repeatable and shows progress unless told otherwise
+MINE_CLI_DEFAULTS = {"random_state": 0, "verbose": True}
+GAN_OPTIONS = _field_options(GANConfig, GANConfig._parameter_constraints)
+
+
 def _estimator(args) -> MINE:
-    return MINE(
-        bound=args.bound, critic=args.critic, batch_size=args.batch_size, lr=args.lr,
-        max_steps=args.max_steps, folds=args.folds, random_state=args.seed, verbose=not args.quiet,
-    )
+    return MINE(**_values(args, MINE_OPTIONS))
 
 
 def _report(est: MINE, units: str, seconds: float, extra: dict | None = None) -> dict:
@@ -111,8 +219,8 @@ def _report(est: MINE, units: str, seconds: float, extra: dict | None = None) ->
         "steps": [f.n_steps for f in est.folds_],
         "seconds": round(seconds, 2),
     }
-    if math.isfinite(est.cap):
-        out["cap"] = est.cap * UNITS[units]
+    if math.isfinite(est.cap_):
+        out["cap"] = est.cap_ * UNITS[units]
     return {**out, **(extra or {})}
 
 
@@ -144,7 +252,7 @@ def _cmd_estimate(args) -> int:
 
 def _cmd_demo(args) -> int:
     rho = float(rho_for_mi(args.mi, args.dim))
-    x, z = sample_correlated(args.n, rho, args.dim, random_state=args.seed)
+    x, z = sample_correlated(args.n, rho, args.dim, random_state=args.random_state)
     truth = mi_correlated(rho, args.dim) * UNITS[args.units]
     if not args.json:
         print(f"demo: {args.n} samples of x, z each {args.dim}-D, componentwise correlation "
@@ -155,21 +263,10 @@ def _cmd_demo(args) -> int:
     return 0
 
 
-def _parse_params(items: list[str]) -> dict:
-    params = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ValueError(f"--loss-param takes NAME=VALUE, got {item!r}")
-        params[key.strip()] = float(value)
-    return params
-
-
 def _cmd_gan(args) -> int:
-    fields = {f.name for f in dataclasses.fields(GANConfig)} - {"loss_params"}
-    config = GANConfig(**{name: getattr(args, name) for name in fields}, loss_params=_parse_params(args.loss_param))
+    config = GANConfig(**_values(args, GAN_OPTIONS))
     out = Path(args.out or f"gan-runs/{config.data}_{config.loss}_beta{config.mine_beta:g}_seed{config.seed}")
-    result = train_gan(config, out=out, progress=not args.quiet)
+    result = train_gan(config, out=out, progress=args.verbose)
     final = {k: v for k, v in result["final"].items() if v is not None}
     if args.json:
         print(json.dumps({"final": final, "seconds": result["seconds"], "out": str(out)}, indent=2))
@@ -181,35 +278,25 @@ def _cmd_gan(args) -> int:
 
 def _add_gan_parser(sub) -> None:
     gan = sub.add_parser("gan", help="train a GAN on toy data or stacked digits, report mode coverage")
-    for f in dataclasses.fields(GANConfig):
-        if f.name == "loss_params":
-            continue
-        flag = "--" + f.name.replace("_", "-")
-        if isinstance(f.default, bool):
-            gan.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
-        elif f.name == "data":
-            gan.add_argument(flag, default=f.default, choices=DATASETS)
-        else:
-            gan.add_argument(flag, type=type(f.default), default=f.default, help=f"default {f.default}")
-    gan.add_argument("--loss-param", action="append", default=[], help="divergence parameter, e.g. alpha=0.5")
+    _add_options(gan, GAN_OPTIONS, {})
     gan.add_argument("--out", default=None, help="output folder (default gan-runs/DATA_LOSS_betaB_seedS)")
     gan.add_argument("--json", action="store_true", help="print the final metrics as JSON")
-    gan.add_argument("--quiet", action="store_true", help="no progress bar")
+    gan.add_argument("--verbose", action=argparse.BooleanOptionalAction, default=True, help="a progress bar")
+    gan.add_argument("--quiet", dest="verbose", action="store_false", default=argparse.SUPPRESS,
+                     help="no progress bar (= --no-verbose)")
     gan.set_defaults(func=_cmd_gan)
 
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--bound", default="dv", help=f"one of: {', '.join(BOUNDS)} (default dv)")
-    common.add_argument("--critic", default="separable", choices=["separable", "concat"])
-    common.add_argument("--batch-size", type=int, default=256)
-    common.add_argument("--lr", type=float, default=2e-4)
-    common.add_argument("--max-steps", type=int, default=5000)
-    common.add_argument("--folds", type=int, default=2, help="cross-fitting folds (1: one held-out split)")
-    common.add_argument("--seed", type=int, default=0)
+    estimator = common.add_argument_group("estimator (every parameter of mine.MINE)")
+    _add_options(estimator, MINE_OPTIONS, MINE_CLI_DEFAULTS)
+    estimator.add_argument("--seed", dest="random_state", type=int, default=argparse.SUPPRESS,
+                           help="the same as --random-state")
+    estimator.add_argument("--quiet", dest="verbose", action="store_false", default=argparse.SUPPRESS,
+                           help="no progress bar (= --no-verbose)")
     common.add_argument("--units", default="nats", choices=list(UNITS))
     common.add_argument("--json", action="store_true", help="print the result as JSON")
-    common.add_argument("--quiet", action="store_true", help="no progress bar")
 
     parser = argparse.ArgumentParser(prog="mine", description=__doc__)
     parser.add_argument("--version", action="version", version=f"mine {__version__}")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor, nn
 
+from ._validation import Integer, Options, PositiveInts, validate_params
 from .bounds import Scores
 
 __all__ = [
@@ -41,15 +42,12 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 
 
 def _activation(name: str) -> Callable[[], nn.Module]:
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; valid: {', '.join(ACTIVATIONS)}")
+    validate_params("critic", {"activation": [Options(ACTIVATIONS)]}, {"activation": name})
     return ACTIVATIONS[name]
 
 
 def _check_hidden(hidden: Sequence[int]) -> tuple[int, ...]:
-    hidden = tuple(hidden)
-    if not hidden or any(int(h) != h or h < 1 for h in hidden):
-        raise ValueError(f"hidden must be a non-empty sequence of positive integers, got {hidden}")
+    validate_params("critic", {"hidden": [PositiveInts()]}, {"hidden": hidden})
     return tuple(int(h) for h in hidden)
 
 
@@ -102,8 +100,7 @@ class SeparableCritic(nn.Module):
     ):
         super().__init__()
         hidden = _check_hidden(hidden)
-        if int(embed_dim) != embed_dim or embed_dim < 1:
-            raise ValueError(f"embed_dim must be a positive integer, got {embed_dim!r}")
+        validate_params("SeparableCritic", {"embed_dim": [Integer(1)]}, {"embed_dim": embed_dim})
         self.g = mlp(x_dim, hidden, int(embed_dim), activation)
         self.h = mlp(z_dim, hidden, int(embed_dim), activation)
 
@@ -150,10 +147,7 @@ def build_critic(
     """A critic by name (``"concat"``, ``"separable"``) or a user's module, used as it is."""
     if isinstance(critic, nn.Module):
         return critic
-    if not isinstance(critic, str):
-        raise TypeError(f"critic must be a name or an nn.Module, got {type(critic).__name__}")
-    if critic not in CRITICS:
-        raise ValueError(f"unknown critic {critic!r}; valid critics: {', '.join(CRITICS)}")
+    validate_params("build_critic", {"critic": [Options(CRITICS)]}, {"critic": critic})
     if critic == "separable":
         return SeparableCritic(x_dim, z_dim, hidden, activation, embed_dim)
     return ConcatCritic(x_dim, z_dim, hidden, activation)

@@ -1,17 +1,17 @@
-"""The fitting machinery and the MI estimator built on it.
+"""The fitting loop and the estimators built on it: MINE for I(X; Z), DivergenceEstimator for D(P || Q).
 
-``_VariationalEstimator`` owns what every estimator in the package shares: parameter checks, the
-held-out split (single or cross-fitted), the training loop (batches, Adam, the moving average of
-the DV correction, held-out evaluation, early stopping, restoring the best critic) and save/load.
-A subclass says only how a batch becomes :class:`~mine.bounds.Scores`.
-
-``MINE`` estimates I(X; Z) from paired samples: joint scores on the diagonal of the batch score
-matrix, product-of-marginals scores off it.
+``_VariationalEstimator`` owns what every estimator shares: parameter validation (once, when
+``fit`` starts), the fitting loop (per fold: fit the preprocessing on the training part, train a
+critic with :class:`~mine.training.CriticTrainer`, evaluate on the held-out part every
+``eval_every`` steps, stop early, restore the best critic), the combined estimate, and save/load.
+A subclass says which data source its inputs make (:mod:`mine.sources`), which critic it builds and
+which bound it uses.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import warnings
 from collections.abc import Sequence
@@ -23,17 +23,35 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
+from torch import nn
 from tqdm.auto import tqdm
 
-from ._validation import as_2d_float, check_fraction, check_paired, check_positive_int, resolve_dtype
-from .bounds import Bound, MovingAverage, Scores, f_bound, get_bound, pooled_value
-from .critics import ScalarCritic, all_pair_scores, build_critic, shuffled_scores, two_sample_scores
+from ._validation import (
+    DTYPES,
+    Boolean,
+    Instance,
+    Integer,
+    Options,
+    PositiveInts,
+    Real,
+    as_2d_float,
+    check_paired,
+    resolve_device,
+    resolve_dtype,
+    validate_params,
+)
+from .bounds import Bound, available_bounds, bound_parameters, get_bound, pooled_value
+from .critics import ACTIVATIONS, CRITICS, ScalarCritic, build_critic
+from .divergences import Divergence
+from .preprocessing import transformer_from_state, transformer_state
+from .sources import NEGATIVES, PairedSource, Source, TwoSampleSource
+from .training import CriticTrainer
 
-__all__ = ["MINE", "CriticTrainer", "DivergenceEstimator", "divergence", "mutual_information"]
+__all__ = ["MINE", "DivergenceEstimator", "divergence", "mutual_information"]
 
 UNITS = {"nats": 1.0, "bits": 1.0 / math.log(2.0)}
-NEGATIVES = ("all", "shuffle")
 EVAL_BLOCK_ROWS = 256
+POSITIVE = Real(0, math.inf, "neither")
 
 
 def _to_units(value: float, units: str) -> float:
@@ -42,92 +60,12 @@ def _to_units(value: float, units: str) -> float:
     return value * UNITS[units]
 
 
-def _resolve_device(device: str | torch.device) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-class _Standardizer:
-    """Per-column centring and scaling fitted on a training split (MI is invariant to it)."""
-
-    def __init__(self, mean: np.ndarray, scale: np.ndarray):
-        self.mean, self.scale = np.asarray(mean, dtype=np.float64), np.asarray(scale, dtype=np.float64)
-
-    @classmethod
-    def fit(cls, data: np.ndarray, enabled: bool = True) -> _Standardizer:
-        if not enabled:
-            return cls(np.zeros(data.shape[1]), np.ones(data.shape[1]))
-        scale = data.std(axis=0)
-        return cls(data.mean(axis=0), np.where(scale > 0, scale, 1.0))
-
-    def __call__(self, data: np.ndarray) -> np.ndarray:
-        return (data - self.mean) / self.scale
-
-    def state(self) -> list[list[float]]:
-        return [self.mean.tolist(), self.scale.tolist()]
-
-
-def _adam(params, lr: float, weight_decay: float, betas: tuple[float, float]) -> torch.optim.Adam:
-    """Adam with the fused kernel (one pass over all parameters) where torch has it for this device."""
-    params = list(params)
-    fused = bool(params) and params[0].device.type in ("cpu", "cuda")
-    return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=weight_decay, fused=fused or None)
-
-
-class CriticTrainer:
-    """One critic, one bound, one Adam optimiser: the training step every estimator shares.
-
-    ``step(scores)`` takes a gradient step on ``-objective(scores)`` (for DV with ``ema_rate`` > 0
-    the objective is the moving-average surrogate whose gradient is MINE's corrected one) and
-    returns the bound's value on that batch, detached. The caller computes ``scores`` with the
-    critic (``all_pair_scores``, ``shuffled_scores``, ``two_sample_scores``), so one trainer serves
-    fixed data sets, fresh samples per step (benchmarks) and a GAN's moving generator.
-
-    Example (fresh samples every step)::
-
-        trainer = CriticTrainer(build_critic("separable", x_dim, z_dim), "dv", lr=5e-4)
-        for x, z in batches:
-            value = trainer.step(all_pair_scores(trainer.critic, x, z))
-    """
-
-    def __init__(self, critic: torch.nn.Module, bound: str | Bound = "dv", lr: float = 2e-4,
-                 weight_decay: float = 0.0, ema_rate: float | None = 0.01,
-                 betas: tuple[float, float] = (0.9, 0.999)):
-        self.critic = critic
-        self.bound = get_bound(bound) if isinstance(bound, str) else bound
-        self.optimizer = _adam(critic.parameters(), lr, weight_decay, betas)
-        self.average = MovingAverage(ema_rate) if self.bound.name == "dv" and ema_rate else None
-
-    def step(self, scores: Scores) -> torch.Tensor:
-        """One optimiser step on a batch's scores; the bound's value on them (before the step)."""
-        loss = -self.bound.objective(scores, self.average)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        return self.bound.value(scores).detach()
-
-
-class _BatchStream:
-    """Row indices in batches of ``size``, without replacement within an epoch, reshuffled per epoch."""
-
-    def __init__(self, n: int, size: int, generator: torch.Generator, device: torch.device):
-        self.n, self.size, self.generator, self.device = n, size, generator, device
-        self.order, self.cursor = torch.arange(n), n
-
-    def next(self) -> torch.Tensor:
-        if self.cursor + self.size > self.n:
-            self.order, self.cursor = torch.randperm(self.n, generator=self.generator), 0
-        self.cursor += self.size
-        return self.order[self.cursor - self.size : self.cursor].to(self.device)
-
-
 @dataclass
 class _Fold:
-    """One trained critic with the standardization of its training part and its held-out result."""
+    """One trained critic, the preprocessing fitted on its training part, and its held-out result."""
 
-    critic: torch.nn.Module
-    scalers: list[_Standardizer]
+    critic: nn.Module
+    preprocessing: tuple
     estimate: float
     n_train: int
     n_heldout: int
@@ -136,180 +74,154 @@ class _Fold:
     stopped_early: bool = False
     history: list[dict[str, float]] = field(default_factory=list)
 
-    SUMMARY = ("estimate", "n_train", "n_heldout", "n_steps", "best_step", "stopped_early", "history")
+    def summary(self) -> dict[str, Any]:
+        """The plain-data fields (what save() writes next to the weights and the preprocessing)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if f.name not in ("critic", "preprocessing")}
 
 
 class _VariationalEstimator(BaseEstimator):
-    """Shared fitting machinery; subclasses define the scores of a batch and of a held-out block."""
+    """Shared machinery; a subclass provides ``_source``, ``_new_critic`` and ``_bound``."""
 
-    # --- the parts a subclass provides -------------------------------------------------------
-    def _batch_scores(self, critic, batch, generator) -> Scores:
+    # every parameter the two estimators share; a subclass adds its own
+    _parameter_constraints: dict = {
+        "hidden": [PositiveInts()],
+        "activation": [Options(ACTIVATIONS)],
+        "batch_size": [Integer(2)],
+        "lr": [POSITIVE],
+        "weight_decay": [Real(0)],
+        "max_steps": [Integer(1)],
+        "folds": [Integer(1)],
+        "heldout_fraction": [Real(0, 1, "neither")],
+        "eval_every": [Integer(1)],
+        "patience": [Integer(1)],
+        "standardize": [Boolean],
+        "device": [Instance(str), Instance(torch.device)],
+        "dtype": [Options(DTYPES), Instance(torch.dtype)],
+        "random_state": [Integer(0), Instance(np.random.RandomState), None],
+        "verbose": [Boolean],
+    }
+
+    # --- what a subclass provides --------------------------------------------------------------
+    def _new_critic(self) -> nn.Module:
         raise NotImplementedError
 
-    def _eval_scores(self, critic, block) -> Scores:
+    def _bound(self) -> Bound:
         raise NotImplementedError
 
-    def _new_critic(self) -> torch.nn.Module:
-        raise NotImplementedError
+    # --- validation: every parameter, once, when fit starts ----------------------------------------
+    def _validate(self) -> None:
+        """Check every parameter; set the resolved ``bound_``, ``dtype_``, ``device_``."""
+        validate_params(type(self).__name__, self._parameter_constraints, self.get_params(deep=False))
+        self.dtype_ = resolve_dtype(self.dtype)
+        self.device_ = resolve_device(self.device)
+        self.bound_ = self._bound()
 
-    def _get_bound(self) -> Bound:
-        raise NotImplementedError
-
-    def _ema_rate(self) -> float | None:
-        """Rate of the DV gradient correction's moving average (None: the estimator has none)."""
-        return None
-
-    # --- checks and splits -------------------------------------------------------------------
-    def _check_params(self) -> Bound:
-        check_positive_int(self.batch_size, "batch_size", minimum=2)
-        check_positive_int(self.max_steps, "max_steps")
-        check_positive_int(self.eval_every, "eval_every")
-        check_positive_int(self.patience, "patience")
-        check_positive_int(self.folds, "folds")
-        check_fraction(self.heldout_fraction, "heldout_fraction")
-        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
-        if not (isinstance(self.weight_decay, (int, float)) and self.weight_decay >= 0):
-            raise ValueError(f"weight_decay must be a non-negative number, got {self.weight_decay!r}")
-        self._dtype = resolve_dtype(self.dtype)
-        self._device = _resolve_device(self.device)
-        return self._get_bound()
-
-    def _splits(self, n: int, rng: np.random.RandomState, what: str) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(train, held-out) index pairs: ``folds`` >= 2 cross-fits, 1 holds out a fraction."""
-        perm = rng.permutation(n)
-        if self.folds == 1:
-            n_heldout = int(math.ceil(self.heldout_fraction * n))
-            splits = [(perm[n_heldout:], perm[:n_heldout])]
-            how = f"heldout_fraction={self.heldout_fraction}"
-        else:
-            parts = np.array_split(perm, self.folds)
-            splits = [(np.concatenate(parts[:k] + parts[k + 1 :]), parts[k]) for k in range(self.folds)]
-            how = f"folds={self.folds}"
-        n_train = min(len(t) for t, _ in splits)
-        n_heldout = min(len(h) for _, h in splits)
-        if n_heldout < 2 or n_train < 2:
-            raise ValueError(
-                f"too few samples: {n} {what} leave {n_train} for training and {n_heldout} held out "
-                f"({how}); each part needs at least 2"
-            )
-        if self.batch_size > n_train:
-            raise ValueError(
-                f"batch_size={self.batch_size} is larger than the training set ({n_train} of {n} "
-                f"{what}, {how}); lower batch_size or add data"
-            )
-        return splits
-
-    def _tensor(self, array: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(array, dtype=self._dtype, device=self._device)
-
-    def _fit_scalers(self, train_groups: Sequence[Sequence[np.ndarray]]) -> list[_Standardizer]:
-        """One standardization per array (flat, in group order); subclasses may share them."""
-        return [_Standardizer.fit(a, self.standardize) for g in train_groups for a in g]
-
-    def _scaled(self, scalers: Sequence[_Standardizer], groups) -> list[list[torch.Tensor]]:
-        flat = iter(scalers)
-        return [[self._tensor(next(flat)(a)) for a in g] for g in groups]
-
-    def _blocks(self, groups: Sequence[Sequence[torch.Tensor]]) -> list[tuple[torch.Tensor, ...]]:
-        """Cut evaluation data into blocks of about ``batch_size`` rows of every group.
-
-        InfoNCE is defined per batch, so its blocks are batches; the other bounds pool all blocks'
-        scores, so their blocks stop at ``EVAL_BLOCK_ROWS`` rows: all-pairs scoring costs B^2 critic
-        calls per block, and a concat critic at B = 1,024 would need gigabytes to score one.
-        """
+    # --- the fitting loop ---------------------------------------------------------------------------
+    def _blocks(self, source: Source) -> list[tuple[torch.Tensor, ...]]:
+        """Evaluation blocks: InfoNCE is defined per batch, so its blocks are batches; the other bounds
+        pool all blocks' scores, so their blocks stop at ``EVAL_BLOCK_ROWS`` rows (all-pairs scoring
+        costs B^2 critic calls per block: a concat critic at B = 1,024 would need gigabytes)."""
         rows = self.batch_size if self.bound_.needs_matrix else min(self.batch_size, EVAL_BLOCK_ROWS)
-        n_blocks = max(1, min(g[0].shape[0] for g in groups) // rows)
-        return list(zip(*(torch.tensor_split(a, n_blocks) for g in groups for a in g)))
+        return source.blocks(rows)
 
-    # --- training ----------------------------------------------------------------------------
-    def _evaluate(self, critic: torch.nn.Module, blocks) -> torch.Tensor:
+    def _evaluate(self, critic: nn.Module, source: Source, blocks) -> torch.Tensor:
+        """The bound on evaluation blocks, every block's scores pooled."""
         was_training = critic.training
         critic.eval()
         with torch.no_grad():
-            value = pooled_value(self.bound_, [self._eval_scores(critic, b) for b in blocks])
+            value = pooled_value(self.bound_, [source.eval_scores(critic, b) for b in blocks])
         critic.train(was_training)
         return value
 
-    def _train_fold(self, train: Sequence[Sequence[torch.Tensor]], heldout_blocks, seed: int, bar: tqdm,
-                    fold: int) -> dict:
-        """Train one critic; return it (best held-out state restored) with its summary."""
+    def _train_fold(self, train: Source, heldout: Source, preprocessing: tuple, seed: int, bar: tqdm,
+                    fold: int) -> _Fold:
+        """Train one critic; return it with its best held-out state restored and its summary."""
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            critic = self._new_critic().to(device=self._device, dtype=self._dtype)
+            critic = self._new_critic().to(device=self.device_, dtype=self.dtype_)
         generator = torch.Generator().manual_seed(seed)
-        streams = [_BatchStream(g[0].shape[0], self.batch_size, generator, self._device) for g in train]
-        trainer = CriticTrainer(critic, self.bound_, self.lr, self.weight_decay, self._ema_rate())
+        # ema_rate is MINE's; a two-sample f-bound has no moving-average-corrected objective
+        trainer = CriticTrainer(critic, self.bound_, self.lr, self.weight_decay, getattr(self, "ema_rate", None))
+        batches = train.batches(self.batch_size, generator)
+        blocks = self._blocks(heldout)
 
         history: list[dict[str, float]] = []
         best_value, best_state, best_step, stale = -math.inf, None, 0, 0
-        train_sum = torch.zeros((), dtype=self._dtype, device=self._device)
+        train_sum = torch.zeros((), dtype=self.dtype_, device=self.device_)
         train_count, step, stopped_early = 0, 0, False
         for step in range(1, self.max_steps + 1):
-            batch = [t[index] for stream, group in zip(streams, train) for index in [stream.next()] for t in group]
-            train_sum += trainer.step(self._batch_scores(critic, batch, generator))
+            train_sum += trainer.step(train.scores(critic, next(batches), generator))
             train_count += 1
             bar.update(1)
 
             if step % self.eval_every and step != self.max_steps:
                 continue
-            heldout = float(self._evaluate(critic, heldout_blocks))
+            heldout_value = float(self._evaluate(critic, heldout, blocks))
             train_value = float(train_sum) / train_count
-            if not (math.isfinite(heldout) and math.isfinite(train_value)):
+            if not (math.isfinite(heldout_value) and math.isfinite(train_value)):
                 raise FloatingPointError(
                     f"training diverged: the {self.bound_.name} estimate became NaN or infinite by "
                     f"step {step}; try a smaller learning rate (lr={self.lr:g}, e.g. lr={self.lr / 10:g})"
                 )
-            history.append({"fold": fold, "step": step, "train": train_value, "heldout": heldout})
+            history.append({"fold": fold, "step": step, "train": train_value, "heldout": heldout_value})
             train_sum.zero_()
             train_count = 0
-            if heldout > best_value:
-                best_value, best_step, stale = heldout, step, 0
+            if heldout_value > best_value:
+                best_value, best_step, stale = heldout_value, step, 0
                 best_state = copy.deepcopy(critic.state_dict())
             else:
                 stale += 1
                 if stale >= self.patience:
                     stopped_early = True
                     break
-            bar.set_postfix(fold=fold, heldout=f"{heldout:.4f}", best=f"{best_value:.4f}")
+            bar.set_postfix(fold=fold, heldout=f"{heldout_value:.4f}", best=f"{best_value:.4f}")
         critic.load_state_dict(best_state)
-        return dict(critic=critic, estimate=best_value, n_steps=step, best_step=best_step,
-                    stopped_early=stopped_early, history=history)
+        return _Fold(critic=critic, preprocessing=preprocessing, estimate=best_value, n_train=train.n_rows,
+                     n_heldout=heldout.n_rows, n_steps=step, best_step=best_step, stopped_early=stopped_early,
+                     history=history)
 
-    def _fit_folds(self, groups: Sequence[Sequence[np.ndarray]], names: Sequence[str],
-                   rng: np.random.RandomState) -> None:
-        """Train one critic per fold. ``groups``: lists of arrays whose rows are aligned within a
-        group (MINE: [[x, z]]; two samples: [[p], [q]]); each group is split on its own."""
-        splits = [self._splits(g[0].shape[0], rng, name) for g, name in zip(groups, names)]
-        n_folds = len(splits[0])
-        seeds = rng.randint(0, 2**31 - 1, size=n_folds)
+    def _fit(self, source: Source) -> None:
+        """Train one critic per fold of ``source``; the estimate is the folds' held-out values
+        weighted by their sizes."""
+        rng = check_random_state(self.random_state)
+        splits = source.split(self.folds, self.heldout_fraction, rng, min_train=self.batch_size)
+        seeds = rng.randint(0, 2**31 - 1, size=len(splits))
+        preprocessing_kind = "standard" if self.standardize else "none"
         self.folds_: list[_Fold] = []
-        with tqdm(total=self.max_steps * n_folds, disable=not self.verbose,
+        with tqdm(total=self.max_steps * len(splits), disable=not self.verbose,
                   desc=type(self).__name__, leave=False) as bar:
-            for k, seed in enumerate(seeds):
-                train_groups = [[a[sp[k][0]] for a in g] for g, sp in zip(groups, splits)]
-                heldout_groups = [[a[sp[k][1]] for a in g] for g, sp in zip(groups, splits)]
-                scalers = self._fit_scalers(train_groups)
-                train = self._scaled(scalers, train_groups)
-                heldout = self._blocks(self._scaled(scalers, heldout_groups))
-                result = self._train_fold(train, heldout, int(seed), bar, k)
-                self.folds_.append(_Fold(scalers=scalers, n_train=sum(len(g[0]) for g in train_groups),
-                                         n_heldout=sum(len(g[0]) for g in heldout_groups), **result))
-                bar.total -= self.max_steps - result["n_steps"]  # early stop: shrink the bar
-        self.estimate_ = self._combine([f.estimate for f in self.folds_], [f.n_heldout for f in self.folds_])
+            for k, ((train, heldout), seed) in enumerate(zip(splits, seeds)):
+                preprocessing = train.fit_preprocessing(preprocessing_kind)
+                fold = self._train_fold(train.prepared(preprocessing, self.dtype_, self.device_),
+                                        heldout.prepared(preprocessing, self.dtype_, self.device_),
+                                        preprocessing, int(seed), bar, k)
+                self.folds_.append(fold)
+                bar.total -= self.max_steps - fold.n_steps  # early stop: shrink the bar
+        self.estimate_ = float(np.average([f.estimate for f in self.folds_],
+                                          weights=[f.n_heldout for f in self.folds_]))
+        self.cap_ = math.log(self.batch_size) if self.bound_.needs_matrix else math.inf
 
-    @staticmethod
-    def _combine(values: Sequence[float], sizes: Sequence[int]) -> float:
-        """Folds' held-out estimates averaged with weights proportional to their sizes."""
-        return float(np.average(values, weights=sizes))
+    def _evaluate_new(self, source: Source) -> float:
+        """Each fold's critic on new data with its own preprocessing, averaged over folds."""
+        values = []
+        for f in self.folds_:
+            prepared = source.prepared(f.preprocessing, self.dtype_, self.device_)
+            values.append(float(self._evaluate(f.critic, prepared, self._blocks(prepared))))
+        return float(np.mean(values))
 
-    # --- fitted state ------------------------------------------------------------------------
+    # --- fitted state --------------------------------------------------------------------------------
     def _check_fitted(self) -> None:
         if not hasattr(self, "estimate_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
 
+    def estimate(self, units: str = "nats") -> float:
+        """The held-out estimate, ``estimate_``, in ``"nats"`` or ``"bits"``."""
+        self._check_fitted()
+        return _to_units(self.estimate_, units)
+
     @property
-    def critic_(self) -> torch.nn.Module:
+    def critic_(self) -> nn.Module:
         """The trained critic of the first fold (``folds_[k].critic`` for the others)."""
         self._check_fitted()
         return self.folds_[0].critic
@@ -320,35 +232,22 @@ class _VariationalEstimator(BaseEstimator):
         self._check_fitted()
         return [row for f in self.folds_ for row in f.history]
 
-    def _evaluate_new(self, groups: Sequence[Sequence[np.ndarray]]) -> float:
-        """Each fold's critic on new data with its own standardization, combined across folds."""
-        values = [float(self._evaluate(f.critic, self._blocks(self._scaled(f.scalers, groups)))) for f in self.folds_]
-        return float(np.mean(values))
-
-    # --- persistence -------------------------------------------------------------------------
+    # --- persistence ---------------------------------------------------------------------------------
     def save(self, path) -> None:
-        """Write parameters, every fold's critic weights and fitted state to ``path``."""
+        """Write parameters, every fold's critic weights, preprocessing and summary to ``path``."""
         self._check_fitted()
         params = self.get_params()
-        if isinstance(params.get("critic"), torch.nn.Module):
+        if isinstance(params.get("critic"), nn.Module):
             params["critic"] = None  # a user's module is passed again to load()
-        torch.save(
-            {
-                "class": type(self).__name__,
-                "params": params,
-                "fitted": {k: v for k, v in vars(self).items() if k.endswith("_") and k != "folds_"
-                           and isinstance(v, (int, float, bool, str, tuple, list))},
-                "folds": [
-                    {"critic_state": f.critic.state_dict(), "scalers": [s.state() for s in f.scalers],
-                     **{name: getattr(f, name) for name in _Fold.SUMMARY}}
-                    for f in self.folds_
-                ],
-            },
-            path,
-        )
+        folds = [{"critic_state": f.critic.state_dict(),
+                  "preprocessing": [[transformer_state(t) for t in group] for group in f.preprocessing],
+                  **f.summary()} for f in self.folds_]
+        fitted = {k: v for k, v in vars(self).items()
+                  if k.endswith("_") and isinstance(v, (int, float, bool, str, tuple, list)) and k != "folds_"}
+        torch.save({"class": type(self).__name__, "params": params, "fitted": fitted, "folds": folds}, path)
 
     @classmethod
-    def load(cls, path, critic: torch.nn.Module | None = None):
+    def load(cls, path, critic: nn.Module | None = None):
         """Rebuild an estimator written by :meth:`save` (pass ``critic`` for a user's module)."""
         state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
         if state.get("class") != cls.__name__:
@@ -359,16 +258,19 @@ class _VariationalEstimator(BaseEstimator):
                 raise ValueError("this estimator was fitted with a user critic: pass it as critic=")
             params["critic"] = critic
         est = cls(**params)
-        est.bound_ = est._check_params()
+        est._validate()
         for name, value in state["fitted"].items():
             setattr(est, name, value)
         est.folds_ = []
         for fold in state["folds"]:
+            if "preprocessing" not in fold:
+                raise ValueError(f"{path} was written by an older version of mine; fit the estimator again")
             module = copy.deepcopy(critic) if critic is not None else est._new_critic()
-            module.load_state_dict(fold["critic_state"])
-            module.to(device=est._device, dtype=est._dtype)
-            scalers = [_Standardizer(*s) for s in fold["scalers"]]
-            est.folds_.append(_Fold(critic=module, scalers=scalers, **{n: fold[n] for n in _Fold.SUMMARY}))
+            module.load_state_dict(fold.pop("critic_state"))
+            module.to(device=est.device_, dtype=est.dtype_)
+            groups = fold.pop("preprocessing")
+            preprocessing = tuple(tuple(transformer_from_state(t) for t in group) for group in groups)
+            est.folds_.append(_Fold(critic=module, preprocessing=preprocessing, **fold))
         return est
 
 
@@ -383,44 +285,88 @@ class MINE(_VariationalEstimator):
 
     Parameters
     ----------
-    bound : {"dv", "nwj", "infonce", "js", "smile", "f"}
-        "dv" is MINE (Donsker-Varadhan) with the moving-average gradient correction when
-        ``ema_rate > 0``; "nwj" is MINE-f; "infonce" is capped at log(batch_size); "js" and "smile"
-        train on the Jensen-Shannon objective and report DV (SMILE: clipped at ``smile_tau``,
-        biased and not a bound); "f" estimates the f-information D_f(P_XZ || P_X P_Z) of
-        ``divergence`` (a row of :mod:`mine.divergences`, with ``divergence_params``).
-    critic : {"separable", "concat"} or nn.Module
-        A built-in statistics network or a module following the protocol of :mod:`mine.critics`.
-    hidden, activation, embed_dim
-        Hidden layer widths and activation of the built-in critics; embedding size of "separable".
-    negatives : {"all", "shuffle"}
-        All B(B-1) off-diagonal pairs of a batch, or B pairs with z deranged (MINE paper).
-    batch_size, lr, weight_decay, max_steps
-        Adam's settings and the most training steps per fold.
+    bound : str
+        The bound: "dv" (MINE, Donsker-Varadhan with the moving-average gradient correction), "nwj"
+        (MINE-f), "infonce" (capped at log batch_size), "js" or "smile" (trained on Jensen-Shannon,
+        reported by DV; SMILE clips at smile_tau), "f" (f-information of divergence).
+    critic : str or nn.Module
+        The statistics network: "separable" (S = g(x) h(z)^T), "concat" (an MLP on [x; z]) or a module
+        following the protocol of :mod:`mine.critics`.
+    hidden : sequence of int
+        Hidden layer widths of the built-in critics.
+    activation : str
+        Activation of the built-in critics' hidden layers.
+    embed_dim : int
+        Embedding size of the separable critic.
+    negatives : str
+        Training negatives: "all" B(B-1) off-diagonal pairs of a batch, or "shuffle" B pairs with z
+        deranged (MINE paper).
+    batch_size : int
+        Rows per training batch (and per evaluation block for InfoNCE).
+    lr : float
+        Adam's learning rate.
+    weight_decay : float
+        Adam's weight decay.
     ema_rate : float or None
         Rate of the moving average in the DV gradient correction (0 or None turns it off).
+    smile_tau : float
+        Clipping threshold of the SMILE bound.
+    divergence : str
+        The f-divergence of bound "f", a row of :mod:`mine.divergences`.
+    divergence_params : dict or None
+        Parameters of that divergence, e.g. {"alpha": 2}.
+    max_steps : int
+        The most training steps per fold.
     folds : int
-        Cross-fitting folds; 1 trains once and holds out ``heldout_fraction`` of the samples.
-    eval_every, patience
-        Evaluate on the held-out part every ``eval_every`` steps; stop after ``patience``
-        evaluations without improvement and keep the best critic.
+        Cross-fitting folds; 1 trains once and holds out heldout_fraction of the samples.
+    heldout_fraction : float
+        Share of the samples held out when folds is 1.
+    eval_every : int
+        Evaluate on the held-out part every eval_every steps.
+    patience : int
+        Stop after patience evaluations without improvement and keep the best critic.
     standardize : bool
         Centre and scale each column with its training part's statistics (MI is unchanged).
-    device, dtype, random_state, verbose
-        Where and in which precision to train, the seed, and a progress bar.
+    device : str
+        Where to train: "cpu", "cuda", "cuda:N" or "auto" (CUDA when present).
+    dtype : str
+        Precision of the critic and the data: "float32" or "float64".
+    random_state : int or None
+        Seed of the split, the initial weights and the batches (None: a fresh seed every fit).
+    verbose : bool
+        Show a progress bar.
 
     Attributes
     ----------
-    estimate_ : float   held-out estimate in nats (``mi()`` converts units)
-    folds_ : list   per fold: critic, standardization, estimate, steps, history
-    critic_ : nn.Module   the first fold's trained critic (on standardized inputs)
-    history_ : list of dict   fold, step, mean training-batch estimate, held-out estimate
+    estimate_ : float
+        The held-out estimate in nats; ``mi(units)`` (or ``estimate(units)``) converts it.
+    folds_ : list
+        Per fold: critic, preprocessing, estimate, steps, history.
+    bound_, dtype_, device_ : the resolved bound, torch dtype and device.
+    cap_ : float
+        The largest value the bound can report: log(batch_size) for InfoNCE, else inf.
+    critic_ : nn.Module
+        The first fold's trained critic (on preprocessed inputs).
+    history_ : list of dict
+        Per evaluation: fold, step, mean training-batch estimate, held-out estimate.
     """
+
+    _parameter_constraints: dict = {
+        **_VariationalEstimator._parameter_constraints,
+        "bound": [Options(lambda: available_bounds(aliases=True))],
+        "critic": [Options(CRITICS), Instance(nn.Module)],
+        "embed_dim": [Integer(1)],
+        "negatives": [Options(NEGATIVES)],
+        "ema_rate": [Real(0, 1), None],
+        "smile_tau": [POSITIVE],
+        "divergence": [Instance(str), Instance(Divergence)],
+        "divergence_params": [Instance(dict), None],
+    }
 
     def __init__(
         self,
         bound: str = "dv",
-        critic: str | torch.nn.Module = "separable",
+        critic: str | nn.Module = "separable",
         hidden: Sequence[int] = (256, 256),
         activation: str = "elu",
         embed_dim: int = 32,
@@ -467,72 +413,55 @@ class MINE(_VariationalEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _get_bound(self) -> Bound:
-        if self.ema_rate is not None and not 0 <= self.ema_rate <= 1:
-            raise ValueError(f"ema_rate must be in [0, 1] (0 or None: no correction), got {self.ema_rate!r}")
-        return get_bound(self.bound, self.smile_tau, self.divergence, self.divergence_params)
+    def _bound(self) -> Bound:
+        """The bound named by ``bound``, built with those of this estimator's parameters it takes."""
+        bound = get_bound(self.bound, **{p: getattr(self, p) for p in bound_parameters(self.bound) if hasattr(self, p)})
+        if bound.needs_matrix and self.negatives != "all":
+            raise ValueError(f"bound {bound.name!r} needs negatives='all', got negatives={self.negatives!r}")
+        return bound
 
-    def _ema_rate(self) -> float | None:
-        return self.ema_rate
-
-    def _batch_scores(self, critic, batch, generator) -> Scores:
-        x, z = batch
-        if self.negatives == "shuffle":
-            return shuffled_scores(critic, x, z, generator)
-        return all_pair_scores(critic, x, z)
-
-    def _eval_scores(self, critic, block) -> Scores:
-        return all_pair_scores(critic, *block)
-
-    def _new_critic(self) -> torch.nn.Module:
-        if isinstance(self.critic, torch.nn.Module):
+    def _new_critic(self) -> nn.Module:
+        if isinstance(self.critic, nn.Module):
             return copy.deepcopy(self.critic)
         return build_critic(self.critic, self.x_dim_, self.z_dim_, self.hidden, self.activation, self.embed_dim)
+
+    def _source(self, x, z) -> PairedSource:
+        return PairedSource(*check_paired(x, z), negatives=self.negatives)
 
     def fit(self, x, z) -> MINE:
         """Train the statistics network(s) on paired samples (rows of x and z are joint draws).
 
-        x, z : arrays, tensors or DataFrames of shape (n,) or (n, d). Returns self.
+        x, z : arrays, tensors, Series or DataFrames of shape (n,) or (n, d). Returns self.
         """
-        self.bound_ = self._check_params()
-        if self.negatives not in NEGATIVES:
-            raise ValueError(f"unknown negatives {self.negatives!r}; valid: {', '.join(NEGATIVES)}")
-        if self.bound_.needs_matrix and self.negatives != "all":
-            raise ValueError(f"bound {self.bound_.name!r} needs negatives='all'")
-        x, z = check_paired(x, z)
-        self.x_dim_, self.z_dim_ = x.shape[1], z.shape[1]
-        self.n_samples_ = x.shape[0]
-        self._fit_folds([[x, z]], ["rows"], check_random_state(self.random_state))
-        if self.estimate_ > 0.9 * self.cap:
+        self._validate()
+        source = self._source(x, z)
+        self.x_dim_, self.z_dim_ = source.dims
+        self.n_samples_ = source.n_rows
+        self._fit(source)
+        if self.estimate_ > 0.9 * self.cap_:
             warnings.warn(
                 f"the InfoNCE estimate {self.estimate_:.3f} nats is near its cap log(batch_size) = "
-                f"{self.cap:.3f}; the true MI may be larger (raise batch_size)",
+                f"{self.cap_:.3f}; the true MI may be larger (raise batch_size)",
                 stacklevel=2,
             )
         return self
 
-    @property
-    def cap(self) -> float:
-        """The largest value the bound can report: log(batch_size) for InfoNCE, else inf."""
-        return math.log(self.batch_size) if self._get_bound().needs_matrix else math.inf
-
     def mi(self, units: str = "nats") -> float:
-        """The held-out estimate of I(X; Z) in ``"nats"`` or ``"bits"``."""
-        self._check_fitted()
-        return _to_units(self.estimate_, units)
+        """The held-out estimate of I(X; Z) in ``"nats"`` or ``"bits"`` (the same as :meth:`estimate`)."""
+        return self.estimate(units)
 
     def evaluate(self, x, z, units: str = "nats") -> float:
-        """The fitted critics' bound on new paired samples (blocks of batch_size, folds averaged)."""
+        """The fitted critics' bound on new paired samples (each fold's critic, averaged)."""
         self._check_fitted()
-        x, z = check_paired(x, z)
-        if (x.shape[1], z.shape[1]) != (self.x_dim_, self.z_dim_):
+        source = self._source(x, z)
+        if source.dims != (self.x_dim_, self.z_dim_):
             raise ValueError(
                 f"expected x with {self.x_dim_} and z with {self.z_dim_} columns as in fit, "
-                f"got {x.shape[1]} and {z.shape[1]}"
+                f"got {source.dims[0]} and {source.dims[1]}"
             )
-        if x.shape[0] < 2:
+        if source.n_rows < 2:
             raise ValueError("evaluate needs at least 2 samples")
-        return _to_units(self._evaluate_new([[x, z]]), units)
+        return _to_units(self._evaluate_new(source), units)
 
 
 class DivergenceEstimator(_VariationalEstimator):
@@ -545,15 +474,22 @@ class DivergenceEstimator(_VariationalEstimator):
     standardized with one shared transform (a divergence is invariant only to a common map).
 
     Parameters are those of :class:`MINE` where they apply; ``divergence`` names a row of the
-    table (``divergence_params`` e.g. ``{"alpha": 2}``), ``critic`` may be a user ``nn.Module``
-    mapping (B, d) -> (B,).
+    table (``divergence_params`` e.g. ``{"alpha": 2}``), ``critic`` is "mlp" or a user
+    ``nn.Module`` mapping (B, d) -> (B,). The estimate is ``estimate_`` (nats), ``estimate(units)``.
     """
+
+    _parameter_constraints: dict = {
+        **_VariationalEstimator._parameter_constraints,
+        "divergence": [Instance(str), Instance(Divergence)],
+        "divergence_params": [Instance(dict), None],
+        "critic": [Options(("mlp",)), Instance(nn.Module)],
+    }
 
     def __init__(
         self,
         divergence: str = "kl",
         divergence_params: dict | None = None,
-        critic: str | torch.nn.Module = "mlp",
+        critic: str | nn.Module = "mlp",
         hidden: Sequence[int] = (256, 256),
         activation: str = "elu",
         batch_size: int = 256,
@@ -589,59 +525,48 @@ class DivergenceEstimator(_VariationalEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _get_bound(self) -> Bound:
-        return f_bound(self.divergence, **(self.divergence_params or {}))
+    def _bound(self) -> Bound:
+        return get_bound("f", divergence=self.divergence, divergence_params=self.divergence_params)
 
-    def _new_critic(self) -> torch.nn.Module:
-        if isinstance(self.critic, torch.nn.Module):
+    def _new_critic(self) -> nn.Module:
+        if isinstance(self.critic, nn.Module):
             return copy.deepcopy(self.critic)
-        if self.critic != "mlp":
-            raise ValueError(f"unknown critic {self.critic!r}; valid critics: mlp, or an nn.Module")
         return ScalarCritic(self.dim_, self.hidden, self.activation)
 
-    def _batch_scores(self, critic, batch, generator) -> Scores:
-        return two_sample_scores(critic, *batch)
-
-    def _eval_scores(self, critic, block) -> Scores:
-        return two_sample_scores(critic, *block)
-
-    def _fit_scalers(self, train_groups) -> list[_Standardizer]:
-        shared = _Standardizer.fit(np.concatenate([g[0] for g in train_groups]), self.standardize)
-        return [shared, shared]
-
-    def _check_samples(self, p, q) -> tuple[np.ndarray, np.ndarray]:
-        p, q = as_2d_float(p, "p_samples"), as_2d_float(q, "q_samples")
+    @staticmethod
+    def _source(p_samples, q_samples) -> TwoSampleSource:
+        p, q = as_2d_float(p_samples, "p_samples"), as_2d_float(q_samples, "q_samples")
         if p.shape[1] != q.shape[1]:
             raise ValueError(
                 f"p_samples and q_samples must have the same number of columns, got {p.shape[1]} and {q.shape[1]}"
             )
-        return p, q
+        return TwoSampleSource(p, q)
 
     def fit(self, p_samples, q_samples) -> DivergenceEstimator:
         """Train V on samples of P and of Q (arrays, tensors or DataFrames; (n,) or (n, d))."""
-        self.bound_ = self._check_params()
-        p, q = self._check_samples(p_samples, q_samples)
-        self.dim_ = p.shape[1]
-        self._fit_folds([[p], [q]], ["P samples", "Q samples"], check_random_state(self.random_state))
+        self._validate()
+        source = self._source(p_samples, q_samples)
+        self.dim_ = source.dim
+        self._fit(source)
         return self
 
     def value(self, units: str = "nats") -> float:
-        """The held-out estimate of D_f(P || Q) (``"nats"`` or ``"bits"`` where logs are involved)."""
-        self._check_fitted()
-        return _to_units(self.estimate_, units)
+        """Deprecated: use :meth:`estimate` (``value`` names a bound's function of scores)."""
+        warnings.warn("DivergenceEstimator.value() is deprecated; use estimate()", FutureWarning, stacklevel=2)
+        return self.estimate(units)
 
     def evaluate(self, p_samples, q_samples, units: str = "nats") -> float:
         """The fitted critics' bound on new samples of P and Q (folds averaged)."""
         self._check_fitted()
-        p, q = self._check_samples(p_samples, q_samples)
-        if p.shape[1] != self.dim_:
-            raise ValueError(f"expected {self.dim_} columns as in fit, got {p.shape[1]}")
-        return _to_units(self._evaluate_new([[p], [q]]), units)
+        source = self._source(p_samples, q_samples)
+        if source.dim != self.dim_:
+            raise ValueError(f"expected {self.dim_} columns as in fit, got {source.dim}")
+        return _to_units(self._evaluate_new(source), units)
 
 
 def divergence(p_samples, q_samples, kind: str = "kl", units: str = "nats", **params) -> float:
-    """One call: ``DivergenceEstimator(divergence=kind, **params).fit(p, q).value(units)``."""
-    return DivergenceEstimator(divergence=kind, **params).fit(p_samples, q_samples).value(units)
+    """One call: ``DivergenceEstimator(divergence=kind, **params).fit(p, q).estimate(units)``."""
+    return DivergenceEstimator(divergence=kind, **params).fit(p_samples, q_samples).estimate(units)
 
 
 def mutual_information(x, z, units: str = "nats", **params) -> float:

@@ -12,7 +12,7 @@ from scipy.spatial import cKDTree
 from scipy.special import digamma
 from sklearn.preprocessing import StandardScaler
 
-from ._validation import check_paired, check_positive_int
+from ._validation import Boolean, Integer, check_paired, validate_params
 
 __all__ = ["ksg"]
 
@@ -34,7 +34,7 @@ def ksg(x, z, k: int = 3, standardize: bool = True, workers: int = 1) -> float:
     """
     x, z = check_paired(x, z)
     n = x.shape[0]
-    k = check_positive_int(k, "k")
+    validate_params("ksg", {"k": [Integer(1)], "standardize": [Boolean]}, {"k": k, "standardize": standardize})
     if n <= k:
         raise ValueError(f"too few samples: KSG with k={k} needs more than {k} samples, got {n}")
     if standardize:

@@ -1,4 +1,5 @@
 import math
+from functools import partial
 
 import numpy as np
 import pytest
@@ -8,9 +9,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from mine.bounds import (
-    BOUNDS,
     MovingAverage,
     Scores,
+    available_bounds,
     dv,
     dv_ema_surrogate,
     get_bound,
@@ -88,20 +89,22 @@ def test_off_diagonal_mean_excludes_the_diagonal_exactly():
     assert float(nwj(Scores.from_matrix(m))) == pytest.approx(expected, rel=1e-6)
 
 
-@pytest.mark.parametrize("name", BOUNDS)
+@pytest.mark.parametrize("name", available_bounds())
 @pytest.mark.parametrize("scale", [80.0, -80.0])
 def test_large_scores_give_finite_values_and_gradients_in_float32(name, scale):
     torch.manual_seed(0)
     raw = (torch.rand(16, 16) * 2 - 1) * abs(scale)
     raw[0, 1], raw[2, 2] = scale, scale  # the extreme value on and off the diagonal
-    matrix = raw.clone().requires_grad_(True)
     bound = get_bound(name)
-    average = MovingAverage(0.01) if name == "dv" else None
-    s = Scores.from_matrix(matrix)
-    for value in (bound.value(s), bound.objective(s, average)):
+    objectives = [bound.value, bound.objective]
+    if bound.corrected_objective is not None:
+        objectives.append(partial(bound.corrected_objective, average=MovingAverage(0.01)))
+    for objective in objectives:
+        matrix = raw.clone().requires_grad_(True)
+        value = objective(Scores.from_matrix(matrix))
         assert value.dtype == torch.float32 and torch.isfinite(value)
-    bound.objective(s, average).backward()
-    assert torch.isfinite(matrix.grad).all()
+        value.backward()
+        assert torch.isfinite(matrix.grad).all()
 
 
 def test_infonce_matches_row_formula():
@@ -185,6 +188,42 @@ def test_ema_surrogate_value_is_below_dv_and_reported_value_is_plain_dv():
     stale.update(torch.tensor(4.0, dtype=torch.float64))
     assert float(dv_ema_surrogate(s, stale)) < float(dv(s))
     assert get_bound("dv").value is dv and get_bound("mine").value is dv
+    assert get_bound("dv").corrected_objective is dv_ema_surrogate
+
+
+def test_only_dv_has_a_moving_average_corrected_objective():
+    corrected = [name for name in available_bounds() if get_bound(name).corrected_objective is not None]
+    assert corrected == ["dv"]
+
+
+def test_js_objective_is_the_gan_row_of_the_table():
+    """JS is read from the f-divergence table as NWJ is (GAN row: g_f = -softplus(-v), f* o g_f = softplus)."""
+    from mine.bounds import f_divergence_bound
+
+    s = as_scores(np.random.default_rng(6).normal(scale=4, size=(7, 7)))
+    assert float(js_objective(s)) == float(f_divergence_bound(s, "gan"))
+    assert get_bound("js").objective is js_objective and get_bound("smile").objective is js_objective
+
+
+def test_bound_parameters_and_registration():
+    from mine.bounds import Bound, bound_parameters, register_bound
+
+    assert bound_parameters("smile") == ("smile_tau",) and bound_parameters("dv") == ()
+    assert float(get_bound("smile", smile_tau=1.0).value(as_scores(np.full((3, 3), 4.0)))) == pytest.approx(3.0)
+    with pytest.raises(TypeError, match="bound 'dv' takes no parameter smile_tau"):
+        get_bound("dv", smile_tau=1.0)
+    for bad in (0.0, -1.0, True, float("nan")):
+        with pytest.raises(ValueError, match="smile_tau must be a number in \\(0, inf\\)"):
+            get_bound("smile", smile_tau=bad)
+    register_bound("half_dv", lambda: Bound("half_dv", value=dv, objective=lambda s: dv(s) / 2))
+    try:
+        assert "half_dv" in available_bounds()
+        s = as_scores(np.random.default_rng(7).normal(size=(4, 4)))
+        assert float(get_bound("half_dv").objective(s)) == pytest.approx(float(dv(s)) / 2)
+    finally:
+        from mine import bounds
+
+        del bounds._REGISTRY["half_dv"]
 
 
 def test_pooled_value_pools_before_the_log():

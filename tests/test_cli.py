@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pytest
@@ -100,3 +101,44 @@ def test_python_dash_m_runs_the_command():
 
     done = subprocess.run([sys.executable, "-m", "mine", "--version"], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and done.stdout.strip() == f"mine {mine.__version__}"
+
+
+def test_estimate_help_lists_every_mine_parameter_with_its_default(capsys):
+    import inspect
+
+    from mine import MINE
+
+    with pytest.raises(SystemExit):
+        main(["estimate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    section = text.split("estimator (every parameter of mine.MINE):", 1)[1]
+    # entries end at "(default: VALUE...)": the text before each marker starts with its flag
+    parts = re.split(r"\(default: (\(.*?\)|[^;)]*)[^)]*\)", section)
+    entries = {re.match(r"\s*(--[\w-]+)", text).group(1): default for text, default in zip(parts[::2], parts[1::2])}
+    for p in inspect.signature(MINE).parameters.values():
+        flag = "--" + p.name.replace("_", "-")
+        cli_default = {"random_state": 0, "verbose": True}.get(p.name, p.default)
+        assert entries.get(flag) == str(cli_default), (flag, entries.get(flag))
+    assert "Seed of the split" in section  # the docstring line of random_state
+
+
+def test_estimate_options_reach_the_estimator():
+    from mine.cli import MINE_OPTIONS, _estimator, _parser
+
+    args = _parser().parse_args(["estimate", "f.csv", "--hidden", "16", "8", "--ema-rate", "none", "--bound", "f",
+                                 "--divergence", "alpha", "--divergence-param", "alpha=2", "--no-standardize",
+                                 "--seed", "3", "--quiet", "--dtype", "float64", "--lr", "1e-3"])
+    est = _estimator(args)
+    assert est.get_params() == {**{o.name: o.default for o in MINE_OPTIONS}, "hidden": (16, 8), "ema_rate": None,
+                                "bound": "f", "divergence": "alpha", "divergence_params": {"alpha": 2.0},
+                                "standardize": False, "random_state": 3, "verbose": False, "dtype": "float64",
+                                "lr": 1e-3}
+    defaults = _estimator(_parser().parse_args(["estimate", "f.csv"])).get_params()
+    assert defaults == {**{o.name: o.default for o in MINE_OPTIONS}, "random_state": 0, "verbose": True}
+
+
+def test_bad_option_values_are_errors_not_numbers(tmp_path, table, capsys):
+    np.save(tmp_path / "data.npy", table)
+    for bad in (["--lr", "nan"], ["--lr", "-1"], ["--ema-rate", "2"], ["--max-steps", "0"]):
+        assert main(["estimate", str(tmp_path / "data.npy"), "--x", "0", "--z", "1", *QUICK, *bad]) == 2
+        assert "MINE: " + bad[0][2:].replace("-", "_") + " must be" in capsys.readouterr().err

@@ -60,9 +60,9 @@ def test_user_module_protocol_and_errors():
 
     with pytest.raises(ValueError, match=r"critic returned shape \(4,\).*\(4, 4\)"):
         all_pair_scores(Wrong(), torch.ones(4, 2), torch.ones(4, 2))
-    with pytest.raises(ValueError, match="unknown critic 'mlp'; valid critics: concat, separable"):
+    with pytest.raises(ValueError, match="critic must be one of 'concat', 'separable', got 'mlp'"):
         build_critic("mlp", 1, 1)
-    with pytest.raises(ValueError, match="unknown activation"):
+    with pytest.raises(ValueError, match="activation must be one of 'relu'.*got 'swish2'"):
         build_critic("concat", 1, 1, activation="swish2")
     with pytest.raises(ValueError, match="hidden"):
         build_critic("separable", 1, 1, hidden=())

@@ -159,7 +159,7 @@ def test_infonce_warns_near_its_cap():
     with pytest.warns(UserWarning, match="near its cap log"):
         est = MINE(bound="infonce", batch_size=16, max_steps=300, eval_every=50, random_state=0).fit(x, z)
     assert est.mi() <= math.log(16) + 1e-6
-    assert est.cap == pytest.approx(math.log(16))
+    assert est.cap_ == pytest.approx(math.log(16))
 
 
 # --- bad input: one clear error each, raised before training -----------------------------------
@@ -190,19 +190,67 @@ def test_batch_larger_than_training_set():
 @pytest.mark.parametrize(
     "params,match",
     [
-        (dict(bound="mi"), "unknown bound 'mi'; valid bounds: dv, nwj, infonce, js, smile"),
-        (dict(critic="cnn"), "unknown critic 'cnn'; valid critics: concat, separable"),
-        (dict(negatives="half"), "unknown negatives 'half'; valid: all, shuffle"),
-        (dict(batch_size=1), "batch_size must be an integer >= 2"),
-        (dict(lr=-1.0), "lr must be a positive number"),
-        (dict(heldout_fraction=1.5), "heldout_fraction must be a number strictly between 0 and 1"),
-        (dict(dtype="int8"), "dtype must be 'float32' or 'float64'"),
-        (dict(ema_rate=2.0), "ema_rate must be in"),
+        (dict(bound="mi"), "MINE: bound must be one of 'dv', 'nwj', 'infonce', 'js', 'smile', 'f'.*got 'mi'"),
+        (dict(critic="cnn"), "MINE: critic must be one of 'concat', 'separable' or a Module, got 'cnn'"),
+        (dict(negatives="half"), "MINE: negatives must be one of 'all', 'shuffle', got 'half'"),
+        (dict(batch_size=1), "MINE: batch_size must be an integer >= 2, got 1"),
+        (dict(lr=-1.0), r"MINE: lr must be a number in \(0, inf\), got -1.0"),
+        (dict(heldout_fraction=1.5), r"MINE: heldout_fraction must be a number in \(0, 1\), got 1.5"),
+        (dict(dtype="int8"), "MINE: dtype must be one of 'float32', 'float64' or a dtype, got 'int8'"),
+        (dict(ema_rate=2.0), r"MINE: ema_rate must be a number in \[0, 1\] or None, got 2.0"),
+        (dict(bound="infonce", negatives="shuffle"), "bound 'infonce' needs negatives='all'"),
     ],
 )
 def test_bad_parameters_raise_clear_errors(params, match, gaussian_pair):
     with pytest.raises(ValueError, match=match):
         MINE(**{**FAST, **params}).fit(*gaussian_pair)
+
+
+# one bad value per kind of constraint: bool is not a number, NaN is in no interval, the type is checked
+BAD_VALUES = {
+    "bound": [1, None], "critic": [3, None], "hidden": [(), (0, 4), (2.5,), "64", True, 8],
+    "activation": ["swish", None], "embed_dim": [0, True, 2.0], "negatives": ["none", True],
+    "batch_size": [1, True, 64.0, float("nan")], "lr": [0, -1e-3, True, float("nan"), float("inf"), "1e-3"],
+    "weight_decay": [-1.0, True, float("nan")], "ema_rate": [-0.1, 1.5, True, float("nan")],
+    "smile_tau": [0.0, True, float("nan")], "divergence": [3, None], "divergence_params": [[("alpha", 2)], 2],
+    "max_steps": [0, True, 10.0], "folds": [0, True, float("nan")], "heldout_fraction": [0.0, 1.0, True, float("nan")],
+    "eval_every": [0, False], "patience": [0, True], "standardize": [1, "yes", None], "device": [0, None],
+    "dtype": ["int8", "float16", None], "random_state": [-1, 1.5, True, "0"], "verbose": [1, None],
+}
+
+
+def test_every_parameter_has_bad_values_under_test():
+    assert set(BAD_VALUES) == set(MINE().get_params())
+
+
+@pytest.mark.parametrize("name,value", [(n, v) for n, values in BAD_VALUES.items() for v in values])
+def test_each_bad_parameter_value_is_named_before_training(name, value, gaussian_pair):
+    est = MINE(**{**FAST, name: value})
+    with pytest.raises((ValueError, TypeError), match=f"MINE: {name} must be") as error:
+        est.fit(*gaussian_pair)
+    assert repr(value) in str(error.value)
+    assert not hasattr(est, "folds_")  # raised before any training
+
+
+@pytest.mark.parametrize("params", [
+    dict(lr=np.float32(1e-3), batch_size=np.int64(64), max_steps=np.int32(40), heldout_fraction=np.float64(0.3),
+         ema_rate=np.float32(0.01), eval_every=np.int16(20)),
+    dict(ema_rate=None, random_state=np.random.RandomState(0), hidden=[np.int64(16), 16], dtype=torch.float64),
+    dict(ema_rate=0, bound="mine", critic="concat", folds=3),
+])
+def test_numpy_scalars_and_other_valid_forms_are_accepted(params, gaussian_pair):
+    est = MINE(**{**FAST, **params}).fit(*gaussian_pair)
+    assert math.isfinite(est.mi())
+    assert est.dtype_ in (torch.float32, torch.float64) and est.device_ == torch.device("cpu")
+
+
+def test_divergence_estimator_parameters_are_checked_too():
+    from mine import DivergenceEstimator
+
+    p = np.zeros((100, 1))
+    for name, value in [("critic", "separable"), ("lr", True), ("max_steps", 0), ("divergence_params", 2)]:
+        with pytest.raises((ValueError, TypeError), match=f"DivergenceEstimator: {name} must be"):
+            DivergenceEstimator(**{**FAST, name: value}).fit(p, p)
 
 
 def test_diverging_training_stops_with_advice(gaussian_pair):
@@ -246,20 +294,24 @@ def test_critic_trainer_returns_the_bound_before_its_step_and_moves_the_critic()
     assert trainer.average is None
 
 
-def test_critic_trainer_keeps_the_moving_average_only_for_dv():
+def test_critic_trainer_keeps_the_moving_average_only_for_a_corrected_bound():
     from mine.critics import build_critic
+    from mine.training import CriticTrainer
 
+    assert mine.CriticTrainer is CriticTrainer
     critic = build_critic("separable", 1, 1, (8,), "relu", 2)
-    assert mine.CriticTrainer(critic, "dv", ema_rate=0.01).average.rate == 0.01
-    assert mine.CriticTrainer(critic, "dv", ema_rate=None).average is None
-    assert mine.CriticTrainer(critic, "infonce", ema_rate=0.01).average is None
+    assert CriticTrainer(critic, "dv", ema_rate=0.01).average.rate == 0.01
+    assert CriticTrainer(critic, "dv", ema_rate=None).average is None
+    assert CriticTrainer(critic, "infonce", ema_rate=0.01).average is None
 
 
 @pytest.mark.parametrize("bound,rows", [("dv", 256), ("infonce", 1024)])
 def test_evaluation_blocks_cap_all_pairs_cost_except_for_infonce(bound, rows):
     # all-pairs scoring of a block of B rows costs B^2 critic calls: a concat critic at
     # batch_size=1,024 would need gigabytes per block, so only InfoNCE (defined per batch) keeps it
+    from mine.sources import PairedSource
+
     est = MINE(bound=bound, batch_size=1024)
-    est.bound_ = est._check_params()
-    blocks = est._blocks([[torch.zeros(4096, 1), torch.zeros(4096, 1)]])
+    est._validate()
+    blocks = est._blocks(PairedSource(torch.zeros(4096, 1), torch.zeros(4096, 1)))
     assert {b[0].shape[0] for b in blocks} == {rows}

@@ -264,10 +264,29 @@ def test_train_gan_is_seeded_and_writes_metrics_and_pictures(tmp_path):
 def test_gan_config_rejects_bad_settings():
     from mine.gan.train import GANConfig
 
-    with pytest.raises(ValueError, match="unknown data"):
+    with pytest.raises(ValueError, match="GANConfig: data must be one of 'grid25', 'ring8', 'spiral', 'digits'"):
         GANConfig(data="mnist")
-    with pytest.raises(ValueError, match="mine_beta"):
-        GANConfig(mine_beta=-1.0)
+    bad = {"mine_beta": [-1.0, True, float("nan")], "lr_g": [0.0, True], "lr_mine": [float("nan")],
+           "steps": [0, 10.0, True], "batch_size": [1], "label_smoothing": [1.0, -0.1], "adaptive_clip": [1],
+           "msg_combine": ["sum"], "generator_loss": ["wasserstein"], "seed": [-1, 1.5]}
+    for name, values in bad.items():
+        for value in values:
+            with pytest.raises((ValueError, TypeError), match=f"GANConfig: {name} must be .*got {value!r}"):
+                GANConfig(**{name: value})
+    config = GANConfig()
+    config.steps = 0  # a field changed after construction is checked when training starts
+    from mine.gan.train import train_gan
+
+    with pytest.raises(ValueError, match="GANConfig: steps must be an integer >= 1"):
+        train_gan(config)
+    assert GANConfig(lr_g=np.float32(1e-3), steps=np.int64(5)).steps == 5  # numpy scalars are numbers
+
+
+def test_regularizer_rejects_bad_settings():
+    for name, value in [("beta", -1.0), ("beta", True), ("lr", 0.0), ("ema_rate", 2.0), ("x_dim", 0),
+                        ("hidden", ()), ("critic", "cnn"), ("adaptive_clip", "yes")]:
+        with pytest.raises((ValueError, TypeError), match=f"MINERegularizer: {name} must be"):
+            MINERegularizer(**{"x_dim": 2, "code_dim": 3, name: value})
 
 
 def test_gan_command(tmp_path, capsys):
@@ -284,14 +303,14 @@ def test_gan_command(tmp_path, capsys):
 
 
 def test_toy_data_is_standardized_for_the_networks_and_reported_in_data_units():
-    from mine.gan.train import GANConfig, _generated, _Models, _noise
+    from mine.gan.train import GANConfig, _generated, _models, _noise
 
     config = GANConfig()
-    models = _Models(config, np.random.RandomState(0))
+    models = _models(config, np.random.RandomState(0))
     # grid25: coordinates take -4, -2, 0, 2, 4 equally often, variance 8, plus 0.05^2
     assert models.scale == pytest.approx(math.sqrt(8 + 0.05**2), rel=0.01)
     assert float(models.real(20_000).std()) == pytest.approx(1.0, rel=0.02)
-    assert _Models(GANConfig(standardize=False), np.random.RandomState(0)).scale == 1.0
+    assert _models(GANConfig(standardize=False), np.random.RandomState(0)).scale == 1.0
     samples = _generated(models, 50, config, torch.Generator().manual_seed(0))
     z, _ = _noise(50, config, torch.Generator().manual_seed(0))
     with torch.no_grad():

@@ -12,18 +12,18 @@ captured out of ``n_modes`` and the KL of the label histogram to uniform.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.spatial import cKDTree
+from scipy.stats import entropy
 
 __all__ = ["label_coverage", "mode_coverage"]
 
 
 def _kl_to_uniform(counts: np.ndarray) -> float:
-    total = counts.sum()
-    if total == 0:
-        return float("inf")
-    p = counts[counts > 0] / total
-    return float(np.sum(p * np.log(p * len(counts))))
+    """KL(counts / total || uniform) in nats; inf when nothing was counted."""
+    return float(entropy(counts, np.ones(len(counts)))) if counts.sum() > 0 else math.inf
 
 
 def mode_coverage(samples, centers, std: float, min_count: int | None = None, n_std: float = 3.0) -> dict:

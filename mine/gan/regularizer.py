@@ -17,14 +17,16 @@ adversarial gradient g_u, g_a = min(|g_u|, |g_m|) g_m / |g_m| (norms over all pa
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 import torch
 from torch import Tensor, nn
 
+from .._validation import Boolean, Instance, Integer, Options, PositiveInts, Real, validate_params
 from ..bounds import get_bound
-from ..critics import all_pair_scores, build_critic
-from ..estimator import CriticTrainer
+from ..critics import ACTIVATIONS, CRITICS, all_pair_scores, build_critic
+from ..training import CriticTrainer
 
 __all__ = ["MINERegularizer", "clip_to_norm_of"]
 
@@ -43,6 +45,14 @@ def clip_to_norm_of(mi_grads: Sequence[Tensor | None], reference_grads: Sequence
     return [None if g is None else g * scale for g in mi_grads]
 
 
+_CONSTRAINTS = {
+    "x_dim": [Integer(1)], "code_dim": [Integer(1)], "beta": [Real(0)],
+    "critic": [Options(CRITICS), Instance(nn.Module)], "hidden": [PositiveInts()],
+    "activation": [Options(ACTIVATIONS)], "embed_dim": [Integer(1)], "lr": [Real(0, math.inf, "neither")],
+    "ema_rate": [Real(0, 1), None], "adaptive_clip": [Boolean],
+}
+
+
 class MINERegularizer(nn.Module):
     """A statistics network T(x, c) and the MI penalty ``-beta * I_hat(G(eps, c); c)``.
 
@@ -58,12 +68,16 @@ class MINERegularizer(nn.Module):
     adaptive_clip : rescale the MI gradient to at most the adversarial one (use :meth:`backward`).
     """
 
+    _parameter_constraints = _CONSTRAINTS
+
     def __init__(self, x_dim: int, code_dim: int, beta: float = 1.0, critic: str = "separable",
                  hidden: Sequence[int] = (128, 128), activation: str = "elu", embed_dim: int = 32,
                  lr: float = 3e-4, ema_rate: float = 0.01, adaptive_clip: bool = False):
         super().__init__()
-        if beta < 0:
-            raise ValueError(f"beta must be non-negative, got {beta!r}")
+        validate_params("MINERegularizer", self._parameter_constraints, {
+            "x_dim": x_dim, "code_dim": code_dim, "beta": beta, "critic": critic, "hidden": hidden,
+            "activation": activation, "embed_dim": embed_dim, "lr": lr, "ema_rate": ema_rate,
+            "adaptive_clip": adaptive_clip})
         self.x_dim, self.code_dim, self.beta = int(x_dim), int(code_dim), float(beta)
         self.adaptive_clip = adaptive_clip
         self.critic = build_critic(critic, self.x_dim, self.code_dim, hidden, activation, embed_dim)

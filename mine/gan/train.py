@@ -17,21 +17,23 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .._validation import Boolean, Instance, Integer, Options, Real, validate_params
 from ..critics import mlp
 from .data import MIXTURES, StackedDigits, sample_toy
-from .losses import FGANLoss
+from .losses import GENERATOR_LOSSES, FGANLoss
 from .metrics import label_coverage, mode_coverage
-from .msg import MSGDiscriminator, MSGGenerator, downsample_pyramid
+from .msg import COMBINE, MSGDiscriminator, MSGGenerator, downsample_pyramid
 from .regularizer import MINERegularizer
 
 __all__ = ["DATASETS", "GANConfig", "train_gan"]
@@ -39,10 +41,80 @@ __all__ = ["DATASETS", "GANConfig", "train_gan"]
 DATASETS = (*MIXTURES, "spiral", "digits")
 
 
+_POSITIVE_INT = [Integer(1)]
+_RATE = [Real(0, math.inf, "neither")]
+_CONSTRAINTS = {
+    "data": [Options(DATASETS)],
+    "loss": [Instance(str)],  # a row of the divergence table, checked by FGANLoss with the known names
+    "loss_params": [Instance(dict)],
+    "generator_loss": [Options(GENERATOR_LOSSES)],
+    "label_smoothing": [Real(0, 1, "left")],
+    "mine_beta": [Real(0)],
+    "adaptive_clip": [Boolean],
+    "noise_dim": _POSITIVE_INT,
+    "code_dim": _POSITIVE_INT, "hidden": _POSITIVE_INT, "depth": _POSITIVE_INT, "width": _POSITIVE_INT,
+    "msg_combine": [Options(COMBINE)],
+    "standardize": [Boolean],
+    "batch_size": [Integer(2)],
+    "steps": _POSITIVE_INT, "eval_every": _POSITIVE_INT, "eval_samples": _POSITIVE_INT,
+    "lr_g": _RATE, "lr_d": _RATE, "lr_mine": _RATE,
+    "seed": [Integer(0)],
+}
+
+
 @dataclass
 class GANConfig:
-    """Settings of one run; every field has a command-line flag in ``mine gan``."""
+    """Settings of one run; every field has a command-line flag in ``mine gan``.
 
+    Parameters
+    ----------
+    data : str
+        Training data: "grid25" (25 Gaussians), "ring8", "spiral" or "digits" (stacked digits, 1,000 modes).
+    loss : str
+        The f-GAN divergence, any row of mine.divergences ("gan" is the original GAN).
+    loss_params : dict
+        Parameters of that divergence, e.g. alpha=0.5.
+    generator_loss : str
+        "non_saturating" (the generalised -log D trick) or "minimax".
+    label_smoothing : float
+        One-sided label smoothing of the discriminator's real samples.
+    mine_beta : float
+        Weight of the MINE regulariser -beta I(G(eps, c); c) (0: a plain GAN).
+    adaptive_clip : bool
+        Clip the MI gradient to the norm of the adversarial one (MINE paper).
+    noise_dim : int
+        Size of the generator's noise eps.
+    code_dim : int
+        Size of the generator's code c.
+    hidden : int
+        Width of the toy MLPs' hidden layers.
+    depth : int
+        Hidden layers of the toy MLPs.
+    width : int
+        Channels of the MSG-GAN networks (digits).
+    msg_combine : str
+        How MSG-GAN's discriminator joins an image scale with its features.
+    standardize : bool
+        Toy data: the networks see coordinates divided by the data's std.
+    batch_size : int
+        Samples per step.
+    steps : int
+        Generator steps (one discriminator step each).
+    lr_g : float
+        Adam's learning rate for the generator.
+    lr_d : float
+        Adam's learning rate for the discriminator.
+    lr_mine : float
+        Adam's learning rate for the statistics network.
+    eval_every : int
+        Steps between mode-coverage evaluations.
+    eval_samples : int
+        Generated samples scored at each evaluation.
+    seed : int
+        Seed of the weights, noise and data.
+    """
+
+    _parameter_constraints: ClassVar[dict] = _CONSTRAINTS
     data: str = "grid25"
     loss: str = "gan"
     loss_params: dict = field(default_factory=dict)
@@ -54,9 +126,9 @@ class GANConfig:
     code_dim: int = 8
     hidden: int = 128
     depth: int = 3
-    width: int = 64  # digits: MSG-GAN channels
+    width: int = 64
     msg_combine: str = "simple"
-    standardize: bool = True  # toy data: the networks see coordinates divided by the data's std
+    standardize: bool = True
     batch_size: int = 256
     steps: int = 12_000
     lr_g: float = 1e-3
@@ -67,64 +139,96 @@ class GANConfig:
     seed: int = 0
 
     def __post_init__(self):
-        if self.data not in DATASETS:
-            raise ValueError(f"unknown data {self.data!r}; valid: {', '.join(DATASETS)}")
-        for name in ("steps", "batch_size", "eval_every", "eval_samples", "noise_dim", "code_dim", "hidden", "depth"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
-        if self.batch_size < 2:
-            raise ValueError("batch_size must be at least 2")
-        if self.mine_beta < 0:
-            raise ValueError(f"mine_beta must be non-negative, got {self.mine_beta}")
+        self.validate()
+
+    def validate(self) -> None:
+        """Check every field (``train_gan`` checks again, after any change to the fields)."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        validate_params("GANConfig", self._parameter_constraints, fields)
 
 
-class _Models:
-    """Generator, discriminator, real-data sampler and evaluation for one dataset."""
+class _ToyModels:
+    """MLP generator and discriminator on 2-D toy data, seen divided by one scale for both coordinates
+    (the geometry stays isotropic), from a fixed large sample."""
 
     def __init__(self, config: GANConfig, rng: np.random.RandomState):
         self.config, self.rng = config, rng
-        latent = config.noise_dim + config.code_dim
-        if config.data == "digits":
-            self.digits = StackedDigits(random_state=config.seed)
-            self.generator = MSGGenerator(latent, 3, 8, config.width)
-            self.discriminator = MSGDiscriminator(3, 8, config.width, config.msg_combine)
-            self.sample_dim = 3 * 8 * 8
-        else:
-            hidden = [config.hidden] * config.depth
-            self.generator = mlp(latent, hidden, 2, "relu")
-            self.discriminator = nn.Sequential(mlp(2, hidden, 1, "relu"), nn.Flatten(0))
-            self.sample_dim = 2
-        # one scale for both coordinates (the geometry stays isotropic), from a fixed large sample
-        toy = config.data != "digits" and config.standardize
-        self.scale = float(sample_toy(config.data, 100_000, random_state=12345).std()) if toy else 1.0
+        hidden = [config.hidden] * config.depth
+        self.generator = mlp(config.noise_dim + config.code_dim, hidden, 2, "relu")
+        self.discriminator = nn.Sequential(mlp(2, hidden, 1, "relu"), nn.Flatten(0))
+        self.sample_dim = 2
+        self.scale = float(sample_toy(config.data, 100_000, random_state=12345).std()) if config.standardize else 1.0
 
     def real(self, n: int) -> torch.Tensor:
-        """A batch of real data as the networks see it (toy data divided by ``scale``)."""
-        if self.config.data == "digits":
-            return torch.as_tensor(self.digits.sample(n, self.rng)[0])
+        """A batch of real data as the networks see it (divided by ``scale``)."""
         return torch.as_tensor(sample_toy(self.config.data, n, self.rng) / self.scale, dtype=torch.float32)
 
     def generate(self, noise: torch.Tensor) -> tuple[torch.Tensor, Any]:
         """(flat samples for the MI estimate, what the discriminator takes)."""
         out = self.generator(noise)
-        if self.config.data == "digits":
-            return out[-1].flatten(1), out
         return out, out
 
     def discriminate(self, batch) -> torch.Tensor:
-        if self.config.data == "digits" and isinstance(batch, torch.Tensor):
-            batch = downsample_pyramid(batch)
         return self.discriminator(batch)
 
     def evaluate(self, samples: np.ndarray) -> dict:
-        if self.config.data == "digits":
-            return label_coverage(self.digits.classify(samples.reshape(-1, 3, 8, 8)), 1000)
-        if self.config.data == "spiral":
+        if self.config.data not in MIXTURES:  # the spiral has no modes to count
             return {}
         mixture = MIXTURES[self.config.data]()
         result = mode_coverage(samples, mixture.centers, mixture.std)
         return {k: v for k, v in result.items() if k != "counts"}
 
+    def extra_results(self) -> dict:
+        return {}
+
+    @staticmethod
+    def plot(ax, samples: np.ndarray, real: np.ndarray) -> None:
+        ax.scatter(real[:, 0], real[:, 1], s=2, color="tab:orange", alpha=0.5, label="real")
+        ax.scatter(samples[:, 0], samples[:, 1], s=2, color="tab:blue", alpha=0.5, label="generated")
+        ax.set_aspect("equal")
+        ax.legend(loc="upper right", fontsize=7)
+
+
+class _DigitModels:
+    """MSG-GAN generator and discriminator on stacked digits (three 8x8 digits, 1,000 modes)."""
+
+    scale = 1.0
+
+    def __init__(self, config: GANConfig, rng: np.random.RandomState):
+        self.config, self.rng = config, rng
+        self.digits = StackedDigits(random_state=config.seed)
+        self.generator = MSGGenerator(config.noise_dim + config.code_dim, 3, 8, config.width)
+        self.discriminator = MSGDiscriminator(3, 8, config.width, config.msg_combine)
+        self.sample_dim = 3 * 8 * 8
+
+    def real(self, n: int) -> torch.Tensor:
+        return torch.as_tensor(self.digits.sample(n, self.rng)[0])
+
+    def generate(self, noise: torch.Tensor) -> tuple[torch.Tensor, Any]:
+        out = self.generator(noise)  # one image per scale; the MI estimate reads the finest
+        return out[-1].flatten(1), out
+
+    def discriminate(self, batch) -> torch.Tensor:
+        if isinstance(batch, torch.Tensor):  # real images: the pyramid the discriminator takes
+            batch = downsample_pyramid(batch)
+        return self.discriminator(batch)
+
+    def evaluate(self, samples: np.ndarray) -> dict:
+        return label_coverage(self.digits.classify(samples.reshape(-1, 3, 8, 8)), 1000)
+
+    def extra_results(self) -> dict:
+        return {"classifier_accuracy": self.digits.classifier_accuracy}
+
+    @staticmethod
+    def plot(ax, samples: np.ndarray, real: np.ndarray) -> None:
+        images = samples[:100].reshape(10, 10, 3, 8, 8).transpose(0, 3, 1, 4, 2).reshape(80, 80, 3)
+        ax.imshow((images + 1) / 2)
+        ax.axis("off")
+
+
+def _models(config: GANConfig, rng: np.random.RandomState) -> _ToyModels | _DigitModels:
+    """The networks, real data and evaluation of ``config.data``, chosen once."""
+    return _DigitModels(config, rng) if config.data == "digits" else _ToyModels(config, rng)
 
 
 def _noise(n: int, config: GANConfig, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -133,7 +237,7 @@ def _noise(n: int, config: GANConfig, generator: torch.Generator) -> tuple[torch
     return z, z[:, config.noise_dim:]
 
 
-def _generated(models: _Models, n: int, config: GANConfig, generator: torch.Generator) -> np.ndarray:
+def _generated(models: _ToyModels | _DigitModels, n: int, config: GANConfig, generator: torch.Generator) -> np.ndarray:
     """n generated samples in data units."""
     with torch.no_grad():
         z, _ = _noise(n, config, generator)
@@ -142,11 +246,12 @@ def _generated(models: _Models, n: int, config: GANConfig, generator: torch.Gene
 
 def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool = False) -> dict:
     """Train one GAN; return the config, the evaluation history and the final metrics."""
+    config.validate()
     torch.manual_seed(config.seed)
     rng = np.random.RandomState(config.seed)
     noise_gen = torch.Generator().manual_seed(config.seed + 1)
     eval_gen = torch.Generator().manual_seed(config.seed + 2)
-    models = _Models(config, rng)
+    models = _models(config, rng)
     loss = FGANLoss(config.loss, config.generator_loss, config.label_smoothing, **config.loss_params)
     opt_g = torch.optim.Adam(models.generator.parameters(), lr=config.lr_g, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(models.discriminator.parameters(), lr=config.lr_d, betas=(0.5, 0.999))
@@ -187,16 +292,14 @@ def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool =
                             **metrics})
     samples = _generated(models, config.eval_samples, config, eval_gen)
     result = {"config": dataclasses.asdict(config), "history": history, "final": history[-1],
-              "seconds": time.perf_counter() - start}
-    if config.data == "digits":
-        result["classifier_accuracy"] = models.digits.classifier_accuracy
+              "seconds": time.perf_counter() - start, **models.extra_results()}
     if out is not None:
-        _save(result, samples, models.real(config.eval_samples).numpy() * models.scale, config, Path(out))
+        _save(result, samples, models.real(config.eval_samples).numpy() * models.scale, models, Path(out))
     result["samples"] = samples
     return result
 
 
-def _save(result: dict, samples: np.ndarray, real: np.ndarray, config: GANConfig, out: Path) -> None:
+def _save(result: dict, samples: np.ndarray, real: np.ndarray, models, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps({k: v for k, v in result.items() if k != "samples"}, indent=1))
     np.save(out / "samples.npy", samples)
@@ -207,17 +310,8 @@ def _save(result: dict, samples: np.ndarray, real: np.ndarray, config: GANConfig
         import matplotlib.pyplot as plt
     except ImportError:  # pictures are optional: pip install matplotlib
         return
-    if config.data == "digits":
-        images = samples[:100].reshape(10, 10, 3, 8, 8).transpose(0, 3, 1, 4, 2).reshape(80, 80, 3)
-        fig, ax = plt.subplots(figsize=(5, 5))
-        ax.imshow((images + 1) / 2)
-        ax.axis("off")
-    else:
-        fig, ax = plt.subplots(figsize=(5, 5))
-        ax.scatter(real[:, 0], real[:, 1], s=2, color="tab:orange", alpha=0.5, label="real")
-        ax.scatter(samples[:, 0], samples[:, 1], s=2, color="tab:blue", alpha=0.5, label="generated")
-        ax.set_aspect("equal")
-        ax.legend(loc="upper right", fontsize=7)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    models.plot(ax, samples, real)
     final = result["final"]
     ax.set_title(", ".join(f"{k} {final[k]:.3g}" for k in ("modes", "high_quality", "kl") if k in final), fontsize=8)
     fig.tight_layout()
