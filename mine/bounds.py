@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import torch
@@ -37,9 +37,11 @@ __all__ = [
     "js_objective",
     "log_mean_exp",
     "nwj",
+    "off_diagonal",
     "pooled_value",
     "register_bound",
     "smile",
+    "weighted_mean",
 ]
 
 
@@ -49,11 +51,15 @@ class Scores:
 
     ``matrix`` is the full score matrix when the negatives are all pairs of a batch (its diagonal
     is ``joint``, its off-diagonal ``marginal``); ``None`` for shuffled negatives or two samples.
+    ``joint_weight`` and ``marginal_weight``, when given, weight the means of every bound (shape
+    (..., n): a leading dimension evaluates many weightings at once, as the bootstrap does).
     """
 
     joint: Tensor
     marginal: Tensor
     matrix: Tensor | None = None
+    joint_weight: Tensor | None = None
+    marginal_weight: Tensor | None = None
 
     @classmethod
     def from_matrix(cls, matrix: Tensor) -> Scores:
@@ -65,19 +71,39 @@ class Scores:
         """
         if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] < 2:
             raise ValueError(f"a score matrix must be square with B >= 2, got {tuple(matrix.shape)}")
-        b = matrix.shape[0]
-        marginal = matrix.reshape(-1)[1:].view(b - 1, b + 1)[:, :-1].reshape(-1)
-        return cls(joint=matrix.diagonal(), marginal=marginal, matrix=matrix)
+        return cls(joint=matrix.diagonal(), marginal=off_diagonal(matrix), matrix=matrix)
 
 
-def log_mean_exp(t: Tensor) -> Tensor:
-    """log mean exp(t) over all entries, as logsumexp(t) - log n."""
-    return torch.logsumexp(t.reshape(-1), dim=0) - math.log(t.numel())
+def off_diagonal(matrix: Tensor) -> Tensor:
+    """The B(B-1) off-diagonal entries of (..., B, B) matrices, row by row, shape (..., B(B-1)).
+
+    The flattened matrix without its first entry, cut into B - 1 rows of B + 1 whose last entry is
+    the next diagonal one: a strided view, no boolean mask (whose indexing costs more than a
+    separable critic's forward pass at large B).
+    """
+    b, lead = matrix.shape[-1], matrix.shape[:-2]
+    return matrix.reshape(*lead, b * b)[..., 1:].reshape(*lead, b - 1, b + 1)[..., :-1].reshape(*lead, -1)
+
+
+def weighted_mean(t: Tensor, weight: Tensor | None = None) -> Tensor:
+    """mean(t), or sum(w t) / sum(w) over the last dimension for weights w of shape (..., n)."""
+    if weight is None:
+        return t.mean()
+    return (weight @ t) / weight.sum(-1)
+
+
+def log_mean_exp(t: Tensor, weight: Tensor | None = None) -> Tensor:
+    """log mean exp(t) over all entries, as logsumexp(t) - log n; with weights w (..., n) on a 1-D t,
+    m + log(w . exp(t - m)) - log sum(w), m = max t (one matrix-vector product for all weightings)."""
+    if weight is None:
+        return torch.logsumexp(t.reshape(-1), dim=0) - math.log(t.numel())
+    top = t.max()
+    return top + torch.log(weight @ torch.exp(t - top)) - torch.log(weight.sum(-1))
 
 
 def dv(scores: Scores) -> Tensor:
     """Donsker-Varadhan (MINE): I_DV = mean_P T - log mean_Q exp T. Tight at T = log dP/dQ + c."""
-    return scores.joint.mean() - log_mean_exp(scores.marginal)
+    return weighted_mean(scores.joint, scores.joint_weight) - log_mean_exp(scores.marginal, scores.marginal_weight)
 
 
 def f_divergence_bound(scores: Scores, divergence: str | Divergence = "kl", **params) -> Tensor:
@@ -86,7 +112,8 @@ def f_divergence_bound(scores: Scores, divergence: str | Divergence = "kl", **pa
     The scores are the raw outputs V; g_f and f* come from :mod:`mine.divergences`.
     """
     div = get_divergence(divergence, **params)
-    return div.activation(scores.joint).mean() - div.conjugate_of_activation(scores.marginal).mean()
+    return (weighted_mean(div.activation(scores.joint), scores.joint_weight)
+            - weighted_mean(div.conjugate_of_activation(scores.marginal), scores.marginal_weight))
 
 
 def nwj(scores: Scores) -> Tensor:
@@ -105,9 +132,8 @@ def infonce(scores: Scores) -> Tensor:
     """
     if scores.matrix is None:
         raise ValueError("InfoNCE needs the full score matrix (negatives='all')")
-    return (scores.joint - torch.logsumexp(scores.matrix, dim=1)).mean() + math.log(
-        scores.matrix.shape[1]
-    )
+    rows = scores.joint - torch.logsumexp(scores.matrix, dim=1)
+    return weighted_mean(rows, scores.joint_weight) + math.log(scores.matrix.shape[1])
 
 
 def js_objective(scores: Scores) -> Tensor:
@@ -121,7 +147,7 @@ def js_objective(scores: Scores) -> Tensor:
 
 def smile(scores: Scores, tau: float = 5.0) -> Tensor:
     """SMILE (Song & Ermon 2020): DV with marginal scores clipped to [-tau, tau]."""
-    return dv(Scores(scores.joint, scores.marginal.clamp(-tau, tau)))
+    return dv(replace(scores, marginal=scores.marginal.clamp(-tau, tau), matrix=None))
 
 
 class MovingAverage:
@@ -169,6 +195,8 @@ class Bound:
     ``corrected_objective(scores, average)``, where present, is the objective whose gradient uses
     a :class:`MovingAverage` (only DV has one: MINE's bias correction); a trainer keeps an average
     only for such a bound. ``needs_matrix``: the bound reads whole rows of S (InfoNCE).
+    ``floor``: the quantity's value where P = Q (independence for MI): 0, except f(1) for an
+    f-divergence whose f(1) is not 0 (the GAN row, -log 4); an estimate far below it is nonsense.
     """
 
     name: str
@@ -177,6 +205,7 @@ class Bound:
     corrected_objective: Callable[[Scores, MovingAverage], Tensor] | None = None
     needs_matrix: bool = False
     description: str = ""
+    floor: float = 0.0
 
 
 # --- the registry --------------------------------------------------------------------------------
@@ -259,7 +288,8 @@ def f_bound(divergence: str | Divergence = "kl", divergence_params: dict | None 
     div = get_divergence(divergence, **params)  # fails early on an unknown name or bad params
     key = divergence if isinstance(divergence, str) else div
     value = partial(f_divergence_bound, divergence=key, **params)
-    return Bound("f", value, value, description=f"dual f-divergence bound, {div.name}{params or ''}")
+    return Bound("f", value, value, description=f"dual f-divergence bound, {div.name}{params or ''}",
+                 floor=div.f_at_one)
 
 
 register_bound("dv", _dv_bound, aliases=("mine",))
@@ -280,9 +310,13 @@ def pooled_value(bound: Bound, blocks: Sequence[Scores]) -> Tensor:
     if not blocks:
         raise ValueError("no score blocks to pool")
     if bound.needs_matrix:
-        sizes = torch.tensor([b.joint.numel() for b in blocks], dtype=blocks[0].joint.dtype)
+        sizes = torch.stack([torch.tensor(float(b.joint.numel())) if b.joint_weight is None
+                             else b.joint_weight.sum(-1) for b in blocks]).to(blocks[0].joint)
         values = torch.stack([bound.value(b) for b in blocks])
-        return (values * sizes.to(values.device)).sum() / sizes.sum()
+        return (values * sizes).sum(0) / sizes.sum(0)
     joint = torch.cat([b.joint.reshape(-1) for b in blocks])
     marginal = torch.cat([b.marginal.reshape(-1) for b in blocks])
-    return bound.value(Scores(joint, marginal))
+    if blocks[0].joint_weight is None:
+        return bound.value(Scores(joint, marginal))
+    return bound.value(Scores(joint, marginal, joint_weight=torch.cat([b.joint_weight for b in blocks], -1),
+                              marginal_weight=torch.cat([b.marginal_weight for b in blocks], -1)))

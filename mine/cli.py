@@ -11,6 +11,7 @@ import math
 import re
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -207,17 +208,31 @@ def _estimator(args) -> MINE:
     return MINE(**_values(args, MINE_OPTIONS))
 
 
-def _report(est: MINE, units: str, seconds: float, extra: dict | None = None) -> dict:
+def _fit(est: MINE, x, z) -> tuple[MINE, list[str]]:
+    """Fit, collecting the warnings to print (and to put in the JSON) instead of Python's format."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(x, z)
+    return est, [str(w.message) for w in caught]
+
+
+def _report(est: MINE, units: str, seconds: float, notes: list[str], extra: dict | None = None) -> dict:
+    low, high = est.mi_interval(0.95, units)
     out = {
         "mi": est.mi(units),
         "units": units,
+        "se": est.se_ * UNITS[units],
+        "interval_95": [low, high],
         "bound": est.bound_.name,
         "bound_description": est.bound_.description,
+        "preprocessing": est.preprocessing,
         "folds": len(est.folds_),
-        "heldout_samples": sum(f.n_heldout for f in est.folds_),
+        "heldout_samples": est.n_heldout_,
         "fold_estimates": [f.estimate * UNITS[units] for f in est.folds_],
         "steps": [f.n_steps for f in est.folds_],
+        "best_steps": [f.best_steps for f in est.folds_],
         "seconds": round(seconds, 2),
+        "warnings": notes,
     }
     if math.isfinite(est.cap_):
         out["cap"] = est.cap_ * UNITS[units]
@@ -229,7 +244,9 @@ def _print(report: dict, as_json: bool) -> None:
         print(json.dumps(report, indent=2))
         return
     u = report["units"]
-    print(f"I(X; Z) = {report['mi']:.4f} {u}  [{report['bound']}: {report['bound_description']}]")
+    low, high = report["interval_95"]
+    print(f"I(X; Z) = {report['mi']:.4f} {u}  (se {report['se']:.4f}; 95% interval {low:.4f} to {high:.4f})  "
+          f"[{report['bound']}: {report['bound_description']}]")
     folds = ", ".join(f"{v:.4f}" for v in report["fold_estimates"])
     print(f"  held-out evaluation: {report['heldout_samples']} samples over {report['folds']} fold(s) "
           f"(per fold: {folds}); steps per fold: {report['steps']}; {report['seconds']:.1f} s")
@@ -238,16 +255,29 @@ def _print(report: dict, as_json: bool) -> None:
     if "truth" in report:
         err = report["mi"] - report["truth"]
         print(f"  analytic truth: {report['truth']:.4f} {u}  (error {err:+.4f}, {err / report['truth']:+.1%})")
+    for note in report["warnings"]:
+        print(f"mine: warning: {note}", file=sys.stderr)
 
 
 def _cmd_estimate(args) -> int:
     table, names = read_table(Path(args.data))
     x = _select(table, names, args.x, "x")
     z = _select(table, names, args.z, "z")
+    overlap = _overlap(table, names, args.x, args.z)
     start = time.perf_counter()
-    est = _estimator(args).fit(x, z)
-    _print(_report(est, args.units, time.perf_counter() - start), args.json)
+    est, notes = _fit(_estimator(args), x, z)
+    notes = ([f"--x and --z select the same column(s) {overlap}"] if overlap else []) + notes
+    _print(_report(est, args.units, time.perf_counter() - start, notes), args.json)
     return 0
+
+
+def _overlap(table, names, x_spec: str, z_spec: str) -> list:
+    """Columns that --x and --z both select (by name or index; .npz arrays by name)."""
+    if isinstance(table, dict):
+        return [x_spec] if x_spec and x_spec == z_spec else []
+    selected = [set(parse_columns(spec, table.shape[1], names)) for spec in (x_spec, z_spec)]
+    shared = sorted(selected[0] & selected[1])
+    return [names[i] if names else i for i in shared]
 
 
 def _cmd_demo(args) -> int:
@@ -258,8 +288,8 @@ def _cmd_demo(args) -> int:
         print(f"demo: {args.n} samples of x, z each {args.dim}-D, componentwise correlation "
               f"rho = {rho:.4f}; true I(X; Z) = {truth:.4f} {args.units}")
     start = time.perf_counter()
-    est = _estimator(args).fit(x, z)
-    _print(_report(est, args.units, time.perf_counter() - start, {"truth": truth}), args.json)
+    est, notes = _fit(_estimator(args), x, z)
+    _print(_report(est, args.units, time.perf_counter() - start, notes, {"truth": truth}), args.json)
     return 0
 
 

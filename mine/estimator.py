@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils import check_random_state
 from torch import nn
 from tqdm.auto import tqdm
@@ -43,15 +43,23 @@ from ._validation import (
 from .bounds import Bound, available_bounds, bound_parameters, get_bound, pooled_value
 from .critics import ACTIVATIONS, CRITICS, ScalarCritic, build_critic
 from .divergences import Divergence
-from .preprocessing import transformer_from_state, transformer_state
-from .sources import NEGATIVES, PairedSource, Source, TwoSampleSource
+from .preprocessing import PREPROCESSORS, transformer_from_state, transformer_state
+from .sources import NEGATIVES, PairedSource, Source, TwoSampleSource, shared_columns, tied_columns
 from .training import CriticTrainer
+from .uncertainty import bootstrap_values, normal_interval, standard_error
 
-__all__ = ["MINE", "DivergenceEstimator", "divergence", "mutual_information"]
+__all__ = ["MINE", "DivergenceEstimator", "ImplausibleEstimateError", "divergence", "mutual_information"]
 
 UNITS = {"nats": 1.0, "bits": 1.0 / math.log(2.0)}
 EVAL_BLOCK_ROWS = 256
+FAILED_TRAINING_NATS = 1.0  # a half whose best trained value stays this far below the floor: an error
+LOG_N_WARNING = 0.8  # warn when a DV/NWJ-type estimate passes this share of log(rows of one report)
+N_BOOTSTRAP = 200  # draws per report: the standard error to about 5%
 POSITIVE = Real(0, math.inf, "neither")
+
+
+class ImplausibleEstimateError(FloatingPointError):
+    """A fit whose held-out estimate cannot be right (far below the value for independent data)."""
 
 
 def _to_units(value: float, units: str) -> float:
@@ -62,22 +70,47 @@ def _to_units(value: float, units: str) -> float:
 
 @dataclass
 class _Fold:
-    """One trained critic, the preprocessing fitted on its training part, and its held-out result."""
+    """One fold: the preprocessing fitted on its training part and, for each half of its held-out
+    part, the critic state that half selected, reported on the other half (honest selection)."""
 
-    critic: nn.Module
+    critics: list[nn.Module | None]  # critics[h]: the state with the best value on half h (None: constant)
     preprocessing: tuple
-    estimate: float
+    reports: list[float]  # reports[h]: critics[h] on the other half
+    report_rows: list[int]  # rows of the half each report is computed on
     n_train: int
     n_heldout: int
+    best_steps: list[int] = field(default_factory=list)
     n_steps: int = 0
-    best_step: int = 0
     stopped_early: bool = False
     history: list[dict[str, float]] = field(default_factory=list)
+
+    @property
+    def estimate(self) -> float:
+        """The fold's reports weighted by their rows."""
+        return float(np.average(self.reports, weights=self.report_rows))
 
     def summary(self) -> dict[str, Any]:
         """The plain-data fields (what save() writes next to the weights and the preprocessing)."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if f.name not in ("critic", "preprocessing")}
+                if f.name not in ("critics", "preprocessing")}
+
+
+class _Selection:
+    """Early-stopping bookkeeping for one selection half: best value, its step and state, staleness.
+
+    It starts at step 0 with the constant critic (no state), whose bound is ``floor`` exactly (0 for
+    MI: T = const gives DV = 0): a trained step is chosen only if it beats it on the selection rows.
+    """
+
+    def __init__(self, floor: float):
+        self.value, self.step, self.state, self.stale = floor, 0, None, 0
+
+    def offer(self, value: float, step: int, critic: nn.Module) -> None:
+        if value > self.value:
+            self.value, self.step, self.stale = value, step, 0
+            self.state = copy.deepcopy(critic.state_dict())
+        else:
+            self.stale += 1
 
 
 class _VariationalEstimator(BaseEstimator):
@@ -95,7 +128,7 @@ class _VariationalEstimator(BaseEstimator):
         "heldout_fraction": [Real(0, 1, "neither")],
         "eval_every": [Integer(1)],
         "patience": [Integer(1)],
-        "standardize": [Boolean],
+        "preprocessing": [Options(PREPROCESSORS)],
         "device": [Instance(str), Instance(torch.device)],
         "dtype": [Options(DTYPES), Instance(torch.dtype)],
         "random_state": [Integer(0), Instance(np.random.RandomState), None],
@@ -134,9 +167,12 @@ class _VariationalEstimator(BaseEstimator):
         critic.train(was_training)
         return value
 
-    def _train_fold(self, train: Source, heldout: Source, preprocessing: tuple, seed: int, bar: tqdm,
-                    fold: int) -> _Fold:
-        """Train one critic; return it with its best held-out state restored and its summary."""
+    def _train_fold(self, train: Source, halves: tuple[Source, Source], preprocessing: tuple, seed: int,
+                    bar: tqdm, fold: int) -> _Fold:
+        """Train one critic. Every ``eval_every`` steps the bound is evaluated on both halves of the
+        held-out part; each half selects its best step, and that state is reported on the other
+        half, so no reported number is computed on the rows that chose it. Training stops when the
+        whole held-out part has not improved for ``patience`` evaluations."""
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             critic = self._new_critic().to(device=self.device_, dtype=self.dtype_)
@@ -144,10 +180,14 @@ class _VariationalEstimator(BaseEstimator):
         # ema_rate is MINE's; a two-sample f-bound has no moving-average-corrected objective
         trainer = CriticTrainer(critic, self.bound_, self.lr, self.weight_decay, getattr(self, "ema_rate", None))
         batches = train.batches(self.batch_size, generator)
-        blocks = self._blocks(heldout)
+        blocks = [self._blocks(half) for half in halves]
+        sizes = [half.n_rows for half in halves]
 
         history: list[dict[str, float]] = []
-        best_value, best_state, best_step, stale = -math.inf, None, 0, 0
+        floor = self.bound_.floor
+        selections = (_Selection(floor), _Selection(floor))
+        best_heldout, stale = -math.inf, 0  # the stopping rule: the whole held-out part
+        values_at: dict[int, list[float]] = {}
         train_sum = torch.zeros((), dtype=self.dtype_, device=self.device_)
         train_count, step, stopped_early = 0, 0, False
         for step in range(1, self.max_steps + 1):
@@ -157,57 +197,116 @@ class _VariationalEstimator(BaseEstimator):
 
             if step % self.eval_every and step != self.max_steps:
                 continue
-            heldout_value = float(self._evaluate(critic, heldout, blocks))
+            values = [float(self._evaluate(critic, half, b)) for half, b in zip(halves, blocks)]
             train_value = float(train_sum) / train_count
-            if not (math.isfinite(heldout_value) and math.isfinite(train_value)):
+            if not all(math.isfinite(v) for v in (*values, train_value)):
                 raise FloatingPointError(
                     f"training diverged: the {self.bound_.name} estimate became NaN or infinite by "
                     f"step {step}; try a smaller learning rate (lr={self.lr:g}, e.g. lr={self.lr / 10:g})"
                 )
-            history.append({"fold": fold, "step": step, "train": train_value, "heldout": heldout_value})
+            heldout_value = float(np.average(values, weights=sizes))
+            history.append({"fold": fold, "step": step, "train": train_value, "heldout": heldout_value,
+                            "half_0": values[0], "half_1": values[1]})
+            values_at[step] = values
             train_sum.zero_()
             train_count = 0
-            if heldout_value > best_value:
-                best_value, best_step, stale = heldout_value, step, 0
-                best_state = copy.deepcopy(critic.state_dict())
+            for selection, value in zip(selections, values):
+                selection.offer(value, step, critic)
+            if heldout_value > best_heldout:
+                best_heldout, stale = heldout_value, 0
             else:
                 stale += 1
                 if stale >= self.patience:
                     stopped_early = True
                     break
-            bar.set_postfix(fold=fold, heldout=f"{heldout_value:.4f}", best=f"{best_value:.4f}")
-        critic.load_state_dict(best_state)
-        return _Fold(critic=critic, preprocessing=preprocessing, estimate=best_value, n_train=train.n_rows,
-                     n_heldout=heldout.n_rows, n_steps=step, best_step=best_step, stopped_early=stopped_early,
+            bar.set_postfix(fold=fold, heldout=f"{heldout_value:.4f}")
+        critics = []
+        for selection in selections:
+            chosen = None
+            if selection.state is not None:
+                chosen = copy.deepcopy(critic)
+                chosen.load_state_dict(selection.state)
+            critics.append(chosen)
+        return _Fold(critics=critics, preprocessing=preprocessing,
+                     reports=[values_at[s.step][1 - h] if s.step else floor for h, s in enumerate(selections)],
+                     report_rows=[sizes[1 - h] for h in range(2)], n_train=train.n_rows, n_heldout=sum(sizes),
+                     best_steps=[s.step for s in selections], n_steps=step, stopped_early=stopped_early,
                      history=history)
 
     def _fit(self, source: Source) -> None:
-        """Train one critic per fold of ``source``; the estimate is the folds' held-out values
-        weighted by their sizes."""
+        """Train one critic per fold of ``source``; the estimate is every fold's cross-selected reports
+        weighted by their rows, with a standard error (bootstrap over report rows and the reports'
+        spread)."""
         rng = check_random_state(self.random_state)
-        splits = source.split(self.folds, self.heldout_fraction, rng, min_train=self.batch_size)
+        splits = source.split(self.folds, self.heldout_fraction, rng, min_train=self.batch_size, min_heldout=4)
         seeds = rng.randint(0, 2**31 - 1, size=len(splits))
-        preprocessing_kind = "standard" if self.standardize else "none"
+        halves = [heldout.split(2, 0.5, rng)[0] for _, heldout in splits]
+        bootstrap = torch.Generator().manual_seed(int(rng.randint(0, 2**31 - 1)))
         self.folds_: list[_Fold] = []
+        draws = []
         with tqdm(total=self.max_steps * len(splits), disable=not self.verbose,
                   desc=type(self).__name__, leave=False) as bar:
-            for k, ((train, heldout), seed) in enumerate(zip(splits, seeds)):
-                preprocessing = train.fit_preprocessing(preprocessing_kind)
-                fold = self._train_fold(train.prepared(preprocessing, self.dtype_, self.device_),
-                                        heldout.prepared(preprocessing, self.dtype_, self.device_),
+            for k, ((train, _), pair, seed) in enumerate(zip(splits, halves, seeds)):
+                preprocessing = train.fit_preprocessing(self.preprocessing)
+                prepared = tuple(half.prepared(preprocessing, self.dtype_, self.device_) for half in pair)
+                fold = self._train_fold(train.prepared(preprocessing, self.dtype_, self.device_), prepared,
                                         preprocessing, int(seed), bar, k)
                 self.folds_.append(fold)
                 bar.total -= self.max_steps - fold.n_steps  # early stop: shrink the bar
-        self.estimate_ = float(np.average([f.estimate for f in self.folds_],
-                                          weights=[f.n_heldout for f in self.folds_]))
+                for h, chosen in enumerate(fold.critics):
+                    draws.append(self._bootstrap(chosen, prepared[1 - h], bootstrap))
+        reports = [r for f in self.folds_ for r in f.reports]
+        rows = [n for f in self.folds_ for n in f.report_rows]
+        self.estimate_ = float(np.average(reports, weights=rows))
+        self.uncertainty_ = standard_error(reports, rows, np.stack(draws, axis=1))
+        self.se_ = self.uncertainty_["se"]
         self.cap_ = math.log(self.batch_size) if self.bound_.needs_matrix else math.inf
+        self.n_heldout_ = sum(f.n_heldout for f in self.folds_)
+        self._check_estimate()
+
+    def _check_estimate(self) -> None:
+        """Errors for nonsense, warnings for numbers to read with care (after the estimate is known)."""
+        floor, se = self.bound_.floor, self.se_
+        # the constant critic (the floor) stands in only for critics that hover about it: a half whose
+        # best trained value is still far below it saw a training that failed, not independent data
+        best_trained = min(max(row[f"half_{h}"] for row in f.history) for f in self.folds_ for h in (0, 1))
+        if self.estimate_ < floor - max(0.1, 4 * se) or best_trained < floor - FAILED_TRAINING_NATS:
+            value, what = ((self.estimate_, "held-out estimate") if self.estimate_ < floor - max(0.1, 4 * se)
+                           else (best_trained, "best held-out value of a trained critic"))
+            causes = [f"a learning rate too high (lr={self.lr:g}; try lr={self.lr / 10:g})"]
+            if self.preprocessing != "quantile":
+                causes.insert(0, f"outliers or heavy tails (preprocessing={self.preprocessing!r}; "
+                                 "'quantile' is immune to them)")
+            raise ImplausibleEstimateError(
+                f"the {what} is {value:.4g} nats, far below {floor:g}, the value for independent data "
+                f"(standard error {se:.2g}): the critic does not generalise to held-out rows. Likely "
+                f"cause: {' or '.join(causes)}"
+            )
+        if any(not f.stopped_early and f.n_steps in f.best_steps for f in self.folds_):
+            warnings.warn(
+                f"training was still improving at max_steps={self.max_steps} (a selected step is the last "
+                "one): the estimate may be low; raise max_steps",
+                ConvergenceWarning, stacklevel=4,
+            )
+
+    def _bootstrap(self, critic: nn.Module | None, source: Source, generator: torch.Generator) -> np.ndarray:
+        """Bootstrap draws of a critic's pooled bound on a source (rows resampled within blocks); the
+        constant critic (None) has the floor on every draw."""
+        if critic is None:
+            return np.full(N_BOOTSTRAP, self.bound_.floor)
+        critic.eval()
+        with torch.no_grad():
+            blocks = [source.eval_scores(critic, b) for b in self._blocks(source)]
+        return bootstrap_values(self.bound_, blocks, N_BOOTSTRAP, generator).cpu().numpy()
 
     def _evaluate_new(self, source: Source) -> float:
-        """Each fold's critic on new data with its own preprocessing, averaged over folds."""
+        """Every selected critic on new data with its fold's preprocessing, averaged."""
         values = []
         for f in self.folds_:
             prepared = source.prepared(f.preprocessing, self.dtype_, self.device_)
-            values.append(float(self._evaluate(f.critic, prepared, self._blocks(prepared))))
+            blocks = self._blocks(prepared)
+            values += [self.bound_.floor if critic is None else float(self._evaluate(critic, prepared, blocks))
+                       for critic in f.critics]
         return float(np.mean(values))
 
     # --- fitted state --------------------------------------------------------------------------------
@@ -220,11 +319,20 @@ class _VariationalEstimator(BaseEstimator):
         self._check_fitted()
         return _to_units(self.estimate_, units)
 
-    @property
-    def critic_(self) -> nn.Module:
-        """The trained critic of the first fold (``folds_[k].critic`` for the others)."""
+    def interval(self, level: float = 0.95, units: str = "nats") -> tuple[float, float]:
+        """A normal interval estimate -/+ z se at ``level``: the uncertainty of the held-out bound's
+        estimate (a lower bound: at high MI the whole interval can sit below the truth)."""
         self._check_fitted()
-        return self.folds_[0].critic
+        validate_params("interval", {"level": [Real(0, 1, "neither")]}, {"level": level})
+        low, high = normal_interval(self.estimate_, self.se_, level)
+        return _to_units(low, units), _to_units(high, units)
+
+    @property
+    def critic_(self) -> nn.Module | None:
+        """The first trained critic that a held-out half selected (``folds_[k].critics`` for all of
+        them); None when no trained step beat the constant critic anywhere."""
+        self._check_fitted()
+        return next((c for f in self.folds_ for c in f.critics if c is not None), None)
 
     @property
     def history_(self) -> list[dict[str, float]]:
@@ -239,19 +347,27 @@ class _VariationalEstimator(BaseEstimator):
         params = self.get_params()
         if isinstance(params.get("critic"), nn.Module):
             params["critic"] = None  # a user's module is passed again to load()
-        folds = [{"critic_state": f.critic.state_dict(),
+        folds = [{"critic_states": [None if c is None else c.state_dict() for c in f.critics],
                   "preprocessing": [[transformer_state(t) for t in group] for group in f.preprocessing],
                   **f.summary()} for f in self.folds_]
         fitted = {k: v for k, v in vars(self).items()
-                  if k.endswith("_") and isinstance(v, (int, float, bool, str, tuple, list)) and k != "folds_"}
+                  if k.endswith("_") and isinstance(v, (int, float, bool, str, tuple, list, dict)) and k != "folds_"}
         torch.save({"class": type(self).__name__, "params": params, "fitted": fitted, "folds": folds}, path)
 
     @classmethod
     def load(cls, path, critic: nn.Module | None = None):
         """Rebuild an estimator written by :meth:`save` (pass ``critic`` for a user's module)."""
-        state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
-        if state.get("class") != cls.__name__:
-            raise ValueError(f"{path} holds a {state.get('class')}, not a {cls.__name__}")
+        try:
+            state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
+        except FileNotFoundError:
+            raise ValueError(f"no such file: {path}") from None
+        except Exception as err:  # empty, truncated, a directory, a foreign or unsafe pickle
+            reason = str(err).splitlines()[0].split(". ")[0] if str(err) else type(err).__name__
+            raise ValueError(f"{path} is not a file written by {cls.__name__}.save ({reason})") from None
+        if not isinstance(state, dict) or "class" not in state:
+            raise ValueError(f"{path} is not a file written by {cls.__name__}.save (no estimator in it)")
+        if state["class"] != cls.__name__:
+            raise ValueError(f"{path} holds a {state['class']}, not a {cls.__name__}")
         params = dict(state["params"])
         if "critic" in params and params["critic"] is None:
             if critic is None:
@@ -263,14 +379,19 @@ class _VariationalEstimator(BaseEstimator):
             setattr(est, name, value)
         est.folds_ = []
         for fold in state["folds"]:
-            if "preprocessing" not in fold:
+            if "critic_states" not in fold:
                 raise ValueError(f"{path} was written by an older version of mine; fit the estimator again")
-            module = copy.deepcopy(critic) if critic is not None else est._new_critic()
-            module.load_state_dict(fold.pop("critic_state"))
-            module.to(device=est.device_, dtype=est.dtype_)
+            modules = []
+            for weights in fold.pop("critic_states"):
+                if weights is None:  # the constant critic
+                    modules.append(None)
+                    continue
+                module = copy.deepcopy(critic) if critic is not None else est._new_critic()
+                module.load_state_dict(weights)
+                modules.append(module.to(device=est.device_, dtype=est.dtype_))
             groups = fold.pop("preprocessing")
             preprocessing = tuple(tuple(transformer_from_state(t) for t in group) for group in groups)
-            est.folds_.append(_Fold(critic=module, preprocessing=preprocessing, **fold))
+            est.folds_.append(_Fold(critics=modules, preprocessing=preprocessing, **fold))
         return est
 
 
@@ -325,8 +446,10 @@ class MINE(_VariationalEstimator):
         Evaluate on the held-out part every eval_every steps.
     patience : int
         Stop after patience evaluations without improvement and keep the best critic.
-    standardize : bool
-        Centre and scale each column with its training part's statistics (MI is unchanged).
+    preprocessing : str
+        Per-column map fitted on each training part, which leaves MI unchanged: "quantile" (normal
+        scores through the empirical distribution function: immune to scale, heavy tails and
+        outliers), "standard" (centre and scale) or "none".
     device : str
         Where to train: "cpu", "cuda", "cuda:N" or "auto" (CUDA when present).
     dtype : str
@@ -383,7 +506,7 @@ class MINE(_VariationalEstimator):
         heldout_fraction: float = 0.2,
         eval_every: int = 50,
         patience: int = 10,
-        standardize: bool = True,
+        preprocessing: str = "quantile",
         device: str = "cpu",
         dtype: str = "float32",
         random_state: int | None = None,
@@ -407,7 +530,7 @@ class MINE(_VariationalEstimator):
         self.heldout_fraction = heldout_fraction
         self.eval_every = eval_every
         self.patience = patience
-        self.standardize = standardize
+        self.preprocessing = preprocessing
         self.device = device
         self.dtype = dtype
         self.random_state = random_state
@@ -437,6 +560,24 @@ class MINE(_VariationalEstimator):
         source = self._source(x, z)
         self.x_dim_, self.z_dim_ = source.dims
         self.n_samples_ = source.n_rows
+        copies = shared_columns(*source.groups[0].arrays)
+        if copies:
+            warnings.warn(
+                f"x and z share {len(copies)} identical column(s) (x column, z column: "
+                f"{', '.join(f'{i}, {j}' for i, j in copies[:5])}): the MI of continuous data with a "
+                "copy is infinite, and any finite estimate only says how much these samples can show",
+                stacklevel=2,
+            )
+        for name, data in zip("xz", source.groups[0].arrays):
+            ties = tied_columns(data)
+            if ties:
+                warnings.warn(
+                    f"{name} has columns with many tied values (column: distinct values of {len(data)} rows: "
+                    f"{', '.join(f'{j}: {k}' for j, k in ties[:5])}): discrete or rounded data. Tied rows stay "
+                    "tied under any preprocessing; the MI of discrete data is finite and a critic for "
+                    "continuous data may not find all of it",
+                    stacklevel=2,
+                )
         self._fit(source)
         if self.estimate_ > 0.9 * self.cap_:
             warnings.warn(
@@ -444,11 +585,23 @@ class MINE(_VariationalEstimator):
                 f"{self.cap_:.3f}; the true MI may be larger (raise batch_size)",
                 stacklevel=2,
             )
+        rows = min(n for f in self.folds_ for n in f.report_rows)
+        if not self.bound_.needs_matrix and self.estimate_ > LOG_N_WARNING * math.log(rows):
+            warnings.warn(
+                f"the estimate {self.estimate_:.3f} nats is near log({rows}) = {math.log(rows):.3f}, the most a "
+                f"lower bound from the {rows} held-out rows of one report can show (McAllester & Stratos "
+                "2020); the true MI may be larger (add data)",
+                stacklevel=2,
+            )
         return self
 
     def mi(self, units: str = "nats") -> float:
         """The held-out estimate of I(X; Z) in ``"nats"`` or ``"bits"`` (the same as :meth:`estimate`)."""
         return self.estimate(units)
+
+    def mi_interval(self, level: float = 0.95, units: str = "nats") -> tuple[float, float]:
+        """An interval for the estimate of I(X; Z) (the same as :meth:`interval`)."""
+        return self.interval(level, units)
 
     def evaluate(self, x, z, units: str = "nats") -> float:
         """The fitted critics' bound on new paired samples (each fold's critic, averaged)."""
@@ -470,8 +623,8 @@ class DivergenceEstimator(_VariationalEstimator):
 
     A network V(x) is trained to maximise E_P[g_f(V)] - E_Q[f*(g_f(V))] with f, f* and g_f read
     from :mod:`mine.divergences`; the estimate is that bound on held-out samples of both (cross-
-    fitted in ``folds`` parts of each sample). P and Q may have different sizes. Both samples are
-    standardized with one shared transform (a divergence is invariant only to a common map).
+    fitted in ``folds`` parts of each sample). P and Q may have different sizes. Both samples go
+    through one shared per-column map (a divergence is invariant only to a common map).
 
     Parameters are those of :class:`MINE` where they apply; ``divergence`` names a row of the
     table (``divergence_params`` e.g. ``{"alpha": 2}``), ``critic`` is "mlp" or a user
@@ -500,7 +653,7 @@ class DivergenceEstimator(_VariationalEstimator):
         heldout_fraction: float = 0.2,
         eval_every: int = 50,
         patience: int = 10,
-        standardize: bool = True,
+        preprocessing: str = "quantile",
         device: str = "cpu",
         dtype: str = "float32",
         random_state: int | None = None,
@@ -519,7 +672,7 @@ class DivergenceEstimator(_VariationalEstimator):
         self.heldout_fraction = heldout_fraction
         self.eval_every = eval_every
         self.patience = patience
-        self.standardize = standardize
+        self.preprocessing = preprocessing
         self.device = device
         self.dtype = dtype
         self.random_state = random_state

@@ -1,8 +1,17 @@
 """Per-column maps that leave MI unchanged, fitted on training rows only.
 
 I(f(X); g(Z)) = I(X; Z) for invertible f and g, so an estimator may map each column before the
-critic sees it. The maps are scikit-learn transformers: ``"standard"`` centres and scales each
-column (``StandardScaler``; a constant column keeps scale 1), ``"none"`` leaves the data as it is.
+critic sees it. The maps are scikit-learn transformers:
+
+- ``"quantile"``: each column to normal scores through its empirical distribution function
+  (:class:`NormalScores`): strictly increasing, so MI is unchanged, and whatever the column's
+  scale, tails or outliers, the critic sees values in about [-3.3, 3.3]. A held-out value beyond
+  the training range maps to the nearest end. Tied values (a discrete column) map to one score
+  each: still injective on the values, but rows that tie stay tied.
+- ``"standard"``: centre and scale each column (``StandardScaler``; a constant column keeps scale 1).
+  Linear, so one outlier or a heavy tail sets the scale for every other row.
+- ``"none"``: the data as they are.
+
 A divergence D(P || Q) is invariant only to a map shared by both samples, which the two-sample
 source arranges by fitting one transformer on both.
 
@@ -16,23 +25,82 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from sklearn.base import TransformerMixin
+from scipy.stats import norm
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_array, check_random_state
 
-__all__ = ["PREPROCESSORS", "make_preprocessor", "transformer_from_state", "transformer_state"]
+__all__ = ["PREPROCESSORS", "NormalScores", "fit_preprocessor", "transformer_from_state", "transformer_state"]
 
-PREPROCESSORS: dict[str, Callable[[], TransformerMixin]] = {
-    "standard": StandardScaler,
-    "none": lambda: StandardScaler(with_mean=False, with_std=False),
+MAX_QUANTILES = 1000
+QUANTILE_SUBSAMPLE = 100_000
+
+
+class NormalScores(TransformerMixin, BaseEstimator):
+    """Each column to normal scores through its empirical distribution function.
+
+    fit: the column's quantiles q_k at probabilities p_k = (k + 1/2) / m, k = 0..m-1, m = min(n_quantiles,
+    n) (on at most ``subsample`` rows). transform: x -> Phi^-1(F(x)), F the piecewise-linear
+    interpolation of (q_k, p_k), so the scores run from Phi^-1(1/2m) to Phi^-1(1 - 1/2m) (about
+    +-3.3 for m = 1,000) and a value beyond the training range maps to the nearest end. A value that
+    fills several quantiles (ties) takes the mean of their scores. This follows scikit-learn's
+    ``QuantileTransformer(output_distribution="normal")``, without its absolute tolerance of 1e-7
+    (a column at scale 1e-300 maps as at scale 1) and without stretching the ends to +-5.2, which
+    makes the training extremes outliers of their own.
+    """
+
+    def __init__(self, n_quantiles: int = 1000, subsample: int = 100_000, random_state: int = 0):
+        self.n_quantiles = n_quantiles
+        self.subsample = subsample
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        X = check_array(X, dtype=np.float64)
+        # a power of two per column (exact, increasing) brings the largest magnitude to [0.5, 1):
+        # subnormal values (1e-320) would make the interpolation divide by rounded-off zeros
+        self.exponents_ = np.frexp(np.max(np.abs(X), axis=0))[1]
+        X = np.ldexp(X, -self.exponents_)
+        if X.shape[0] > self.subsample:
+            rows = check_random_state(self.random_state).choice(X.shape[0], self.subsample, replace=False)
+            X = X[np.sort(rows)]
+        m = min(self.n_quantiles, X.shape[0])
+        probabilities = (np.arange(m) + 0.5) / m
+        self.quantiles_ = np.quantile(X, probabilities, axis=0)  # (m, d)
+        self.references_ = norm.ppf(probabilities)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X):
+        X = check_array(X, dtype=np.float64)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"expected {self.n_features_in_} columns, got {X.shape[1]}")
+        X = np.ldexp(X, -self.exponents_)
+        out = np.empty_like(X)
+        for j in range(X.shape[1]):
+            # a value that fills several quantiles (ties) takes the mean of their scores
+            knots, which = np.unique(self.quantiles_[:, j], return_inverse=True)
+            scores = np.bincount(which, weights=self.references_) / np.bincount(which)
+            out[:, j] = np.interp(X[:, j], knots, scores)
+        return out
+
+
+def _quantile(n_rows: int) -> NormalScores:
+    return NormalScores(n_quantiles=MAX_QUANTILES, subsample=QUANTILE_SUBSAMPLE, random_state=0)
+
+
+PREPROCESSORS: dict[str, Callable[[int], TransformerMixin]] = {
+    "quantile": _quantile,
+    "standard": lambda n_rows: StandardScaler(),
+    "none": lambda n_rows: StandardScaler(with_mean=False, with_std=False),
 }
-_CLASSES = {cls.__name__: cls for cls in (StandardScaler,)}
+_CLASSES = {cls.__name__: cls for cls in (StandardScaler, NormalScores)}
 
 
-def make_preprocessor(kind: str) -> TransformerMixin:
-    """An unfitted per-column transformer by name (see ``PREPROCESSORS``)."""
+def fit_preprocessor(kind: str, data: np.ndarray) -> TransformerMixin:
+    """A per-column transformer by name (see ``PREPROCESSORS``), fitted on ``data`` (n, d)."""
     if kind not in PREPROCESSORS:
         raise ValueError(f"unknown preprocessing {kind!r}; valid: {', '.join(PREPROCESSORS)}")
-    return PREPROCESSORS[kind]()
+    return PREPROCESSORS[kind](data.shape[0]).fit(data)
 
 
 def _plain(value):

@@ -28,9 +28,10 @@ from torch import Tensor, nn
 
 from .bounds import Scores
 from .critics import all_pair_scores, shuffled_scores, two_sample_scores
-from .preprocessing import make_preprocessor
+from .preprocessing import fit_preprocessor
 
-__all__ = ["NEGATIVES", "AlignedRows", "PairedSource", "Source", "TwoSampleSource", "split_indices", "split_sizes"]
+__all__ = ["NEGATIVES", "AlignedRows", "PairedSource", "Source", "TwoSampleSource", "shared_columns",
+           "split_indices", "split_sizes", "tied_columns"]
 
 NEGATIVES = ("all", "shuffle")
 Preprocessing = tuple[tuple[Any, ...], ...]  # per group, one fitted transformer per array
@@ -53,6 +54,23 @@ def split_indices(n: int, folds: int, heldout_fraction: float, rng: np.random.Ra
     else:
         splitter = KFold(n_splits=folds, shuffle=True, random_state=rng)
     return list(splitter.split(np.empty((n, 0))))
+
+
+def shared_columns(x: np.ndarray, z: np.ndarray) -> list[tuple[int, int]]:
+    """(i, j) for every column i of x equal to column j of z (hashes of the column bytes, then an exact
+    check): a copy makes the MI of continuous data infinite."""
+    keys = {}
+    for j in range(z.shape[1]):
+        keys.setdefault(hash(np.ascontiguousarray(z[:, j]).tobytes()), []).append(j)
+    return [(i, j) for i in range(x.shape[1]) for j in keys.get(hash(np.ascontiguousarray(x[:, i]).tobytes()), [])
+            if np.array_equal(x[:, i], z[:, j])]
+
+
+def tied_columns(data: np.ndarray, share: float = 0.5) -> list[tuple[int, int]]:
+    """(column, distinct values) for every column with fewer than ``share`` * n distinct values."""
+    n = data.shape[0]
+    counts = [(j, len(np.unique(data[:, j]))) for j in range(data.shape[1])]
+    return [(j, k) for j, k in counts if k < share * n]
 
 
 class _BatchStream:
@@ -115,16 +133,17 @@ class Source:
         return sum(len(g) for g in self.groups)
 
     def split(self, folds: int, heldout_fraction: float, rng: np.random.RandomState,
-              min_train: int = 2) -> list[tuple[Source, Source]]:
-        """(train, held-out) sources per fold; each part keeps at least 2 rows, a training part at
-        least ``min_train`` (the batch size)."""
+              min_train: int = 2, min_heldout: int = 2) -> list[tuple[Source, Source]]:
+        """(train, held-out) sources per fold; a training part keeps at least ``min_train`` rows (the
+        batch size), a held-out part at least ``min_heldout``."""
         how = f"heldout_fraction={heldout_fraction}" if folds == 1 else f"folds={folds}"
         for group in self.groups:
             n_train, n_heldout = split_sizes(len(group), folds, heldout_fraction)
-            if n_heldout < 2 or n_train < 2:
+            if n_heldout < min_heldout or n_train < 2:
                 raise ValueError(
                     f"too few samples: {len(group)} {group.what} leave {n_train} for training and "
-                    f"{n_heldout} held out ({how}); each part needs at least 2"
+                    f"{n_heldout} held out ({how}); training needs at least 2, the held-out part "
+                    f"{min_heldout}"
                 )
             if n_train < min_train:
                 raise ValueError(
@@ -187,7 +206,7 @@ class PairedSource(Source):
         return x.shape[1], z.shape[1]
 
     def fit_preprocessing(self, kind: str) -> Preprocessing:
-        return (tuple(make_preprocessor(kind).fit(a) for a in self.groups[0].arrays),)
+        return (tuple(fit_preprocessor(kind, a) for a in self.groups[0].arrays),)
 
     def scores(self, critic, batch, generator=None) -> Scores:
         if self.negatives == "shuffle":
@@ -209,7 +228,7 @@ class TwoSampleSource(Source):
         return self.groups[0].arrays[0].shape[1]
 
     def fit_preprocessing(self, kind: str) -> Preprocessing:
-        shared = make_preprocessor(kind).fit(np.concatenate([g.arrays[0] for g in self.groups]))
+        shared = fit_preprocessor(kind, np.concatenate([g.arrays[0] for g in self.groups]))
         return ((shared,), (shared,))
 
     def scores(self, critic, batch, generator=None) -> Scores:

@@ -126,12 +126,12 @@ def test_estimate_options_reach_the_estimator():
     from mine.cli import MINE_OPTIONS, _estimator, _parser
 
     args = _parser().parse_args(["estimate", "f.csv", "--hidden", "16", "8", "--ema-rate", "none", "--bound", "f",
-                                 "--divergence", "alpha", "--divergence-param", "alpha=2", "--no-standardize",
-                                 "--seed", "3", "--quiet", "--dtype", "float64", "--lr", "1e-3"])
+                                 "--divergence", "alpha", "--divergence-param", "alpha=2", "--preprocessing",
+                                 "standard", "--seed", "3", "--quiet", "--dtype", "float64", "--lr", "1e-3"])
     est = _estimator(args)
     assert est.get_params() == {**{o.name: o.default for o in MINE_OPTIONS}, "hidden": (16, 8), "ema_rate": None,
                                 "bound": "f", "divergence": "alpha", "divergence_params": {"alpha": 2.0},
-                                "standardize": False, "random_state": 3, "verbose": False, "dtype": "float64",
+                                "preprocessing": "standard", "random_state": 3, "verbose": False, "dtype": "float64",
                                 "lr": 1e-3}
     defaults = _estimator(_parser().parse_args(["estimate", "f.csv"])).get_params()
     assert defaults == {**{o.name: o.default for o in MINE_OPTIONS}, "random_state": 0, "verbose": True}

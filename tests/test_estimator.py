@@ -45,22 +45,40 @@ def test_fit_returns_self_and_sets_fitted_state(gaussian_pair):
     est = MINE(**FAST)
     assert est.fit(x, z) is est
     assert len(est.folds_) == 2 and sum(f.n_heldout for f in est.folds_) == len(x)
-    assert est.critic_ is est.folds_[0].critic
-    assert {"fold", "step", "train", "heldout"} <= set(est.history_[0])
+    assert est.critic_ is next(c for c in est.folds_[0].critics if c is not None)
+    assert {"fold", "step", "train", "heldout", "half_0", "half_1"} <= set(est.history_[0])
     assert est.mi("bits") == pytest.approx(est.mi() / math.log(2))
     with pytest.raises(ValueError, match="units"):
         est.mi("hartleys")
 
 
-def test_reported_estimate_is_the_heldout_value_of_the_restored_critic(gaussian_pair):
+def test_each_half_of_the_heldout_rows_selects_the_step_the_other_half_reports(gaussian_pair):
     x, z = gaussian_pair
-    est = MINE(folds=1, heldout_fraction=0.3, **FAST).fit(x, z)
-    best = max(row["heldout"] for row in est.history_)
-    assert est.mi() == pytest.approx(best)
-    # recompute it from the held-out rows with the restored critic
+    est = MINE(folds=1, heldout_fraction=0.3, **{**FAST, "max_steps": 200}).fit(x, z)
+    (fold,) = est.folds_
+    history = {row["step"]: row for row in est.history_}
+    for h in (0, 1):
+        chosen = max(history, key=lambda step: (history[step][f"half_{h}"], -step))  # first best step
+        assert history[chosen][f"half_{h}"] > 0  # it beat the constant critic (step 0, DV = 0)
+        assert fold.best_steps[h] == chosen
+        assert fold.reports[h] == history[chosen][f"half_{1 - h}"]  # reported on the other half
+    assert est.mi() == pytest.approx(np.average(fold.reports, weights=fold.report_rows))
+    # the reports are not the maxima of the curves they come from (no selection on report rows)
+    assert est.mi() <= max(row["heldout"] for row in est.history_)
+    # recompute each report from its rows with the restored critic: the split is ShuffleSplit's
+    # permutation, then the held-out part is halved by KFold's (half 1 is its first test fold)
     rng = np.random.RandomState(0)
     heldout = rng.permutation(len(x))[: math.ceil(0.3 * len(x))]
-    assert est.evaluate(x[heldout], z[heldout]) == pytest.approx(est.mi(), rel=1e-5)
+    rng.randint(0, 2**31 - 1, size=1)  # the fold's seed
+    order = rng.permutation(len(heldout))
+    half_1 = heldout[order[: math.ceil(len(heldout) / 2)]]
+    half_0 = np.setdiff1d(heldout, half_1)
+    from mine.sources import PairedSource
+
+    for h, rows in ((0, half_1), (1, half_0)):
+        source = PairedSource(x[rows], z[rows]).prepared(fold.preprocessing, torch.float32, torch.device("cpu"))
+        value = float(est._evaluate(fold.critics[h], source, est._blocks(source)))
+        assert value == pytest.approx(fold.reports[h], rel=1e-5)
 
 
 def test_same_random_state_same_estimate(gaussian_pair):
@@ -214,7 +232,7 @@ BAD_VALUES = {
     "weight_decay": [-1.0, True, float("nan")], "ema_rate": [-0.1, 1.5, True, float("nan")],
     "smile_tau": [0.0, True, float("nan")], "divergence": [3, None], "divergence_params": [[("alpha", 2)], 2],
     "max_steps": [0, True, 10.0], "folds": [0, True, float("nan")], "heldout_fraction": [0.0, 1.0, True, float("nan")],
-    "eval_every": [0, False], "patience": [0, True], "standardize": [1, "yes", None], "device": [0, None],
+    "eval_every": [0, False], "patience": [0, True], "preprocessing": ["rank", True, None], "device": [0, None],
     "dtype": ["int8", "float16", None], "random_state": [-1, 1.5, True, "0"], "verbose": [1, None],
 }
 

@@ -1,0 +1,85 @@
+"""The uncertainty of a held-out bound: a bootstrap over held-out rows, combined with the spread of
+independent reports.
+
+A pooled held-out bound is a function of the critic's scores on report rows. With all-pairs
+negatives a row's joint score and its off-diagonal pairs share the row, so the bootstrap resamples
+rows, not pairs: within each evaluation block, B rows are drawn with replacement, and the bound is
+recomputed with a row drawn c_i times weighing c_i and a pair (i, j) c_i c_j (the same as indexing
+S by the drawn rows and dropping pairs of one original row with itself). Two-sample scores
+resample the P rows and the Q rows on their own.
+
+The bootstrap measures the evaluation noise of fixed critics. Critics trained on other rows or
+from other seeds differ too; :func:`standard_error` adds that part, estimated from the spread of
+the independent reports beyond what the bootstrap explains.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+import torch
+from scipy.stats import norm
+from torch import Tensor
+
+from .bounds import Bound, Scores, off_diagonal, pooled_value
+
+__all__ = ["bootstrap_values", "normal_interval", "resample_weights", "standard_error"]
+
+
+def _counts(n: int, draws: int, generator: torch.Generator, like: Tensor) -> Tensor:
+    """How often each of n rows is drawn in each of ``draws`` resamples of n rows, shape (draws, n)."""
+    index = torch.randint(n, (draws, n), generator=generator).to(like.device)
+    return torch.zeros(draws, n, dtype=like.dtype, device=like.device).scatter_add_(
+        1, index, torch.ones(draws, n, dtype=like.dtype, device=like.device))
+
+
+def resample_weights(block: Scores, draws: int, generator: torch.Generator) -> Scores:
+    """The block with bootstrap weights for ``draws`` resamples of its rows.
+
+    With a score matrix, a row drawn c_i times weighs c_i on the diagonal and pair (i, j) weighs
+    c_i c_j: the rows and columns of S are resampled together, and no pair of one original row with
+    itself enters the marginal set. Without one (two samples), each set is resampled on its own.
+    """
+    if block.matrix is None:
+        return replace(block, joint_weight=_counts(block.joint.numel(), draws, generator, block.joint),
+                       marginal_weight=_counts(block.marginal.numel(), draws, generator, block.marginal))
+    counts = _counts(block.matrix.shape[0], draws, generator, block.matrix)
+    return replace(block, joint_weight=counts, marginal_weight=off_diagonal(counts[:, :, None] * counts[:, None, :]))
+
+
+def bootstrap_values(bound: Bound, blocks: Sequence[Scores], n_draws: int, generator: torch.Generator,
+                     chunk: int = 25) -> Tensor:
+    """The pooled bound on ``n_draws`` bootstrap resamples of the blocks' rows, shape (n_draws,);
+    ``chunk`` resamples are evaluated at once."""
+    values = []
+    with torch.no_grad():
+        for start in range(0, n_draws, chunk):
+            draws = min(chunk, n_draws - start)
+            values.append(pooled_value(bound, [resample_weights(b, draws, generator) for b in blocks]))
+    return torch.cat(values)
+
+
+def standard_error(reports: Sequence[float], weights: Sequence[float], draws: np.ndarray) -> dict[str, float]:
+    """Standard error of the weighted mean of K independent reports.
+
+    ``draws`` (n_draws, K): bootstrap draws of each report. Evaluation part:
+    se_boot = sd of the weighted mean over draws. Training part: the reports' variance beyond the
+    bootstrap's, s^2 - mean_k var_k (floored at 0), shrinks as 1/K in the mean. The total is
+    sqrt(se_boot^2 + max(0, s^2 - mean_k var_k) * sum w_k^2).
+    """
+    w = np.asarray(weights, dtype=float) / np.sum(weights)
+    draws = np.asarray(draws, dtype=float)
+    se_boot = float(np.std(draws @ w, ddof=1))
+    between = float(np.var(reports, ddof=1)) if len(reports) > 1 else 0.0
+    within = float(np.mean(np.var(draws, axis=0, ddof=1)))
+    training = max(0.0, between - within) * float(np.sum(w**2))
+    return {"se": math.sqrt(se_boot**2 + training), "se_bootstrap": se_boot, "se_training": math.sqrt(training)}
+
+
+def normal_interval(estimate: float, se: float, level: float) -> tuple[float, float]:
+    """estimate -/+ z_{(1 + level) / 2} se."""
+    half = float(norm.ppf(0.5 + level / 2)) * se
+    return estimate - half, estimate + half
