@@ -5,7 +5,7 @@ critic sees it. The maps are scikit-learn transformers:
 
 - ``"quantile"``: each column to normal scores through its empirical distribution function
   (:class:`NormalScores`): strictly increasing, so MI is unchanged, and whatever the column's
-  scale, tails or outliers, the critic sees values in about [-3.3, 3.3]. A held-out value beyond
+  scale, tails or outliers, the critic sees values in about [-3.5, 3.5]. A held-out value beyond
   the training range maps to the nearest end. Tied values (a discrete column) map to one score
   each: still injective on the values, but rows that tie stay tied.
 - ``"standard"``: centre and scale each column (``StandardScaler``; a constant column keeps scale 1).
@@ -40,9 +40,10 @@ class NormalScores(TransformerMixin, BaseEstimator):
     """Each column to normal scores through its empirical distribution function.
 
     fit: the column's quantiles q_k at probabilities p_k = (k + 1/2) / m, k = 0..m-1, m = min(n_quantiles,
-    n) (on at most ``subsample`` rows). transform: x -> Phi^-1(F(x)), F the piecewise-linear
-    interpolation of (q_k, p_k), so the scores run from Phi^-1(1/2m) to Phi^-1(1 - 1/2m) (about
-    +-3.3 for m = 1,000) and a value beyond the training range maps to the nearest end. A value that
+    n) (on at most ``subsample`` rows), and when m < n its minimum and maximum at 1/2n and
+    1 - 1/2n. transform: x -> Phi^-1(F(x)), F the piecewise-linear interpolation of (q_k, p_k):
+    strictly increasing over the training range, scores from Phi^-1(1/2n) to Phi^-1(1 - 1/2n)
+    (about +-3.5 for n = 5,000), and a value beyond the training range maps to the nearest end. A value that
     fills several quantiles (ties) takes the mean of their scores. This follows scikit-learn's
     ``QuantileTransformer(output_distribution="normal")``, without its absolute tolerance of 1e-7
     (a column at scale 1e-300 maps as at scale 1) and without stretching the ends to +-5.2, which
@@ -63,9 +64,16 @@ class NormalScores(TransformerMixin, BaseEstimator):
         if X.shape[0] > self.subsample:
             rows = check_random_state(self.random_state).choice(X.shape[0], self.subsample, replace=False)
             X = X[np.sort(rows)]
-        m = min(self.n_quantiles, X.shape[0])
+        n = X.shape[0]
+        m = min(self.n_quantiles, n)
         probabilities = (np.arange(m) + 0.5) / m
-        self.quantiles_ = np.quantile(X, probabilities, axis=0)  # (m, d)
+        if m < n:  # the sample's extremes as the end knots, so the map stays injective out to them
+            probabilities = np.concatenate([[0.5 / n], probabilities, [1 - 0.5 / n]])
+            quantiles = np.concatenate([X.min(axis=0)[None], np.quantile(X, probabilities[1:-1], axis=0),
+                                        X.max(axis=0)[None]])
+        else:
+            quantiles = np.quantile(X, probabilities, axis=0)
+        self.quantiles_ = quantiles  # (knots, d)
         self.references_ = norm.ppf(probabilities)
         self.n_features_in_ = X.shape[1]
         return self

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from scipy.stats import norm
 
 from mine.critics import build_critic
 from mine.preprocessing import fit_preprocessor, transformer_from_state, transformer_state
@@ -94,3 +95,19 @@ def test_a_fitted_transformer_round_trips_as_plain_data(kind, tmp_path):
     assert np.all(np.isfinite(loaded.transform(data)))
     with pytest.raises(ValueError, match="unknown preprocessing 'rank'"):
         fit_preprocessor("rank", data)
+
+
+def test_normal_scores_are_injective_on_training_rows_and_scale_free():
+    from mine.preprocessing import NormalScores
+
+    x = np.random.default_rng(0).standard_cauchy((5000, 2))
+    scores = NormalScores().fit(x).transform(x)
+    assert all(len(np.unique(scores[:, j])) == 5000 for j in range(2))  # more rows than quantiles
+    assert np.all(np.argsort(scores, axis=0) == np.argsort(x, axis=0))  # the order is kept
+    assert np.abs(scores).max() == pytest.approx(-norm.ppf(0.5 / 5000))  # extremes at 1/2n
+    for scale in (1e300, 1e-300):
+        np.testing.assert_allclose(NormalScores().fit(x * scale).transform(x * scale), scores, atol=1e-12)
+    held_out = NormalScores().fit(x).transform(np.array([[1e12, -1e12]]))
+    np.testing.assert_allclose(held_out, [[scores.max(), scores.min()]])  # beyond the range: the ends
+    ties = NormalScores().fit(np.repeat([[0.0], [1.0]], 50, axis=0)).transform(np.array([[0.0], [1.0]]))
+    assert ties[0, 0] == pytest.approx(-ties[1, 0]) and ties[0, 0] < 0  # two values, symmetric scores

@@ -1,0 +1,227 @@
+"""Trust: non-Gaussian tasks of known MI, self-consistency tests and the calibration of intervals.
+
+- Tasks (Czyz et al. 2023, "Beyond Normal"): Gaussian pairs through invertible maps of each column
+  (sinh, cube, normal CDF, asinh) or a spiral rotation, which leave MI unchanged, and multivariate
+  Student-t pairs (closed-form MI, dependence in the joint tails), 1x1 to 25x25, 0.2 to 5 nats.
+  Estimators on the same samples: ``MINE`` (defaults), ``MINE(preprocessing="standard")``,
+  ``MINE(bound="js")`` (a candidate default objective), KSG and the Gaussian (CCA) MI.
+- Self-consistency (Song & Ermon 2020): independence gives 0; data processing
+  I(X; Z) >= I(X; g(Z)) for the many-to-one g(z) = z^2; additivity
+  I([X1, X2]; [Z1, Z2]) = 2 I(X1; Z1) for independent copies.
+- Calibration of ``MINE``'s interval: per case (1-D and 10-D at 0.5, 2 and 4 nats), independent
+  data draws; the spread of the estimates against the mean reported standard error, and coverage.
+
+    python -m benchmarks.consistency [--quick]
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import norm
+
+from mine import MINE, ksg
+from mine.gaussian import (
+    mi_correlated,
+    mi_from_covariance,
+    mi_student_t,
+    rho_for_mi,
+    sample_correlated,
+    sample_student_t,
+)
+
+from .framework import Benchmark, figure, main, progress, save_figure, table
+
+Sampler = Callable[[int, np.random.RandomState], tuple[np.ndarray, np.ndarray]]
+
+
+def _gaussian(dim: int, mi: float, x_map=None, z_map=None) -> tuple[Sampler, float]:
+    rho = float(rho_for_mi(mi, dim))
+
+    def sample(n, rng):
+        x, z = sample_correlated(n, rho, dim, random_state=rng)
+        return (x_map(x) if x_map else x), (z_map(z) if z_map else z)
+
+    return sample, float(mi_correlated(rho, dim))
+
+
+def _spiral(x: np.ndarray) -> np.ndarray:
+    """Rotate (x1, x2) by an angle growing with |x|^2: a diffeomorphism of the plane."""
+    angle = 0.5 * np.sum(x**2, axis=1)
+    c, s = np.cos(angle), np.sin(angle)
+    return np.column_stack([c * x[:, 0] - s * x[:, 1], s * x[:, 0] + c * x[:, 1]])
+
+
+def _student(dim: int, nu: float, gaussian_mi: float) -> tuple[Sampler, float]:
+    rho = float(rho_for_mi(gaussian_mi, dim)) if gaussian_mi > 0 else 0.0
+    return (lambda n, rng: sample_student_t(n, rho, dim, nu, random_state=rng)), mi_student_t(rho, dim, nu)
+
+
+def tasks() -> dict[str, tuple[Sampler, float]]:
+    """name -> (sampler, true MI in nats)."""
+    return {
+        "normal 1x1": _gaussian(1, 0.5),
+        "sinh 1x1": _gaussian(1, 1.0, lambda a: np.sinh(3 * a), np.sinh),
+        "cube 2x2": _gaussian(2, 1.0, lambda a: a**3, lambda a: a**3),
+        "normal-cdf 3x3": _gaussian(3, 0.2, norm.cdf, norm.cdf),
+        "asinh 5x5": _gaussian(5, 2.0, np.arcsinh, lambda a: np.arcsinh(10 * a)),
+        "spiral 2x2": _gaussian(2, 1.0, _spiral),
+        "student-t nu=1 2x2": _student(2, 1.0, 0.0),
+        "student-t nu=2 5x5": _student(5, 2.0, 1.0),
+        "student-t nu=3 10x10": _student(10, 3.0, 2.0),
+        "normal 25x25": _gaussian(25, 5.0),
+        "asinh 25x25": _gaussian(25, 2.0, np.arcsinh, np.arcsinh),
+    }
+
+
+def gaussian_mi(x: np.ndarray, z: np.ndarray) -> float:
+    """The MI of the Gaussian with the samples' covariance (what CCA's canonical correlations give)."""
+    return mi_from_covariance(np.cov(np.hstack([x, z]), rowvar=False), x.shape[1])
+
+
+@dataclass(frozen=True)
+class ConsistencyConfig:
+    n: int = 10_000
+    tasks: tuple[str, ...] = tuple(tasks())
+    estimators: tuple[str, ...] = ("MINE", "MINE standard", "MINE js", "KSG", "CCA")
+    max_steps: int = 5000
+    consistency_n: int = 5000
+    calibration_cases: tuple[tuple[int, float], ...] = ((1, 0.5), (1, 2.0), (1, 4.0), (10, 0.5), (10, 2.0), (10, 4.0))
+    calibration_draws: int = 20
+    calibration_n: int = 2000
+    seed: int = 0
+
+
+QUICK = ConsistencyConfig(n=600, tasks=("sinh 1x1", "student-t nu=1 2x2"), max_steps=60, consistency_n=600,
+                          calibration_cases=((1, 0.5),), calibration_draws=2, calibration_n=600)
+
+
+def estimate(name: str, x: np.ndarray, z: np.ndarray, config: ConsistencyConfig, seed: int) -> dict:
+    """One estimator on one sample: estimate, and for MINE its standard error and interval."""
+    start = time.perf_counter()
+    row: dict = {"estimator": name}
+    if name == "KSG":
+        row["estimate"] = ksg(x, z, workers=-1)
+    elif name == "CCA":
+        row["estimate"] = gaussian_mi(x, z)
+    else:
+        params = {"MINE": {}, "MINE standard": {"preprocessing": "standard"}, "MINE js": {"bound": "js"}}[name]
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                est = MINE(max_steps=config.max_steps, random_state=seed, **params).fit(x, z)
+            low, high = est.mi_interval()
+            row.update(estimate=est.mi(), se=est.se_, low=low, high=high, steps=sum(f.n_steps for f in est.folds_),
+                       warnings=len(caught))
+        except FloatingPointError as err:  # a diverged or implausible fit is a result too
+            row.update(estimate=math.nan, error=str(err)[:200])
+    row["seconds"] = time.perf_counter() - start
+    return row
+
+
+def run(config: ConsistencyConfig) -> list[dict]:
+    rows: list[dict] = []
+    table_of_tasks = tasks()
+    for k, name in enumerate(progress(config.tasks, desc="tasks")):
+        sample, truth = table_of_tasks[name]
+        x, z = sample(config.n, np.random.RandomState(config.seed + k))
+        for est in config.estimators:
+            row = estimate(est, x, z, config, config.seed)
+            error = abs(row["estimate"] - truth)
+            rows.append({"part": "task", "case": name, "truth": truth, **row, "abs_error": error})
+
+    rng = np.random.RandomState(config.seed + 100)
+    x, z = rng.standard_normal((config.consistency_n, 5)), rng.standard_normal((config.consistency_n, 5))
+    rows.append({"part": "consistency", "case": "independence 5x5", "truth": 0.0, **estimate("MINE", x, z, config, 0)})
+    x, z = sample_correlated(config.consistency_n, 0.9, 1, random_state=config.seed + 101)
+    rows.append({"part": "consistency", "case": "data processing: I(X; Z)", "truth": mi_correlated(0.9),
+                 **estimate("MINE", x, z, config, 0)})
+    rows.append({"part": "consistency", "case": "data processing: I(X; Z^2)", "truth": math.nan,
+                 **estimate("MINE", x, z**2, config, 0)})
+    rho = float(rho_for_mi(1.0, 1))
+    x, z = sample_correlated(config.consistency_n, rho, 2, random_state=config.seed + 102)
+    rows.append({"part": "consistency", "case": "additivity: I(X1; Z1)", "truth": 1.0,
+                 **estimate("MINE", x[:, :1], z[:, :1], config, 0)})
+    rows.append({"part": "consistency", "case": "additivity: I([X1, X2]; [Z1, Z2])", "truth": 2.0,
+                 **estimate("MINE", x, z, config, 0)})
+
+    for dim, mi in progress(config.calibration_cases, desc="calibration"):
+        rho = float(rho_for_mi(mi, dim))
+        for draw in range(config.calibration_draws):
+            x, z = sample_correlated(config.calibration_n, rho, dim, random_state=config.seed + 1000 + draw)
+            row = estimate("MINE", x, z, config, draw)
+            covered = row.get("low", math.nan) <= mi <= row.get("high", math.nan)
+            rows.append({"part": "calibration", "case": f"{dim}x{dim} {mi:g} nats", "truth": mi, "draw": draw, **row,
+                         "covered": covered})
+    return rows
+
+
+def _calibration_summary(rows: list[dict]) -> list[dict]:
+    out = []
+    for case in dict.fromkeys(r["case"] for r in rows if r["part"] == "calibration"):
+        group = [r for r in rows if r["case"] == case and r["part"] == "calibration" and "se" in r]
+        values = np.array([r["estimate"] for r in group])
+        out.append({"case": case, "draws": len(group), "mean": float(values.mean()),
+                    "spread": float(values.std(ddof=1)) if len(values) > 1 else math.nan,
+                    "mean_se": float(np.mean([r["se"] for r in group])),
+                    "coverage": float(np.mean([r["covered"] for r in group]))})
+    return out
+
+
+def _mean_abs_errors(rows: list[dict], gaussian: bool | None = None) -> dict[str, float]:
+    task_rows = [r for r in rows if r["part"] == "task"
+                 and (gaussian is None or r["case"].startswith("normal ") == gaussian)]
+    return {name: float(np.nanmean([r["abs_error"] for r in task_rows if r["estimator"] == name]))
+            for name in dict.fromkeys(r["estimator"] for r in task_rows)}
+
+
+def plot(rows: list[dict], extras: dict, config: ConsistencyConfig, path) -> None:
+    fig, (left, right) = figure(1, 2, figsize=(12, 4.8))
+    task_rows = [r for r in rows if r["part"] == "task"]
+    cases = list(dict.fromkeys(r["case"] for r in task_rows))
+    names = list(dict.fromkeys(r["estimator"] for r in task_rows))
+    width = 0.8 / max(1, len(names))
+    for k, name in enumerate(names):
+        values = [next((r["estimate"] - r["truth"] for r in task_rows if r["case"] == c and r["estimator"] == name),
+                       math.nan) for c in cases]
+        left.bar(np.arange(len(cases)) + k * width, values, width, label=name)
+    left.axhline(0, color="black", lw=0.8)
+    left.set_xticks(np.arange(len(cases)) + 0.4 - width / 2, cases, rotation=60, ha="right", fontsize=7)
+    left.set_ylabel("estimate - truth (nats)")
+    left.set_title("tasks of known MI (10,000 samples)" if config.n == 10_000 else f"tasks ({config.n} samples)")
+    left.legend(fontsize=7)
+    summary = _calibration_summary(rows)
+    spread = [s["spread"] for s in summary]
+    mean_se = [s["mean_se"] for s in summary]
+    right.scatter(mean_se, spread)
+    for s in summary:
+        right.annotate(f"{s['case']} (cover {s['coverage']:.0%})", (s["mean_se"], s["spread"]), fontsize=7)
+    top = max([v for v in spread + mean_se if math.isfinite(v)], default=1.0) * 1.2
+    right.plot([0, top], [0, top], color="grey", lw=0.8, label="spread = reported se")
+    right.set_xlabel("mean reported standard error")
+    right.set_ylabel("sd of the estimates over draws")
+    right.set_title("calibration of MINE's interval")
+    right.legend(fontsize=7)
+    save_figure(fig, path)
+
+
+def report(rows: list[dict], config: ConsistencyConfig) -> str:
+    task_rows = [r for r in rows if r["part"] == "task"]
+    parts = [table(task_rows, ["case", "estimator", "truth", "estimate", "abs_error", "seconds"]),
+             table(_calibration_summary(rows), ["case", "draws", "mean", "spread", "mean_se", "coverage"]),
+             table([r for r in rows if r["part"] == "consistency"], ["case", "truth", "estimate", "se"])]
+    errors = _mean_abs_errors(rows, gaussian=False)
+    parts.append("mean absolute error on the non-Gaussian tasks: "
+                 + ", ".join(f"{k} {v:.3f}" for k, v in errors.items()))
+    return "\n\n".join(parts)
+
+
+BENCHMARK = Benchmark("consistency", run, ConsistencyConfig(), QUICK, plot, report, __doc__)
+
+if __name__ == "__main__":
+    main(BENCHMARK)
