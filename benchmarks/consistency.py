@@ -3,20 +3,26 @@
 - Tasks (Czyz et al. 2023, "Beyond Normal"): Gaussian pairs through invertible maps of each column
   (sinh, cube, normal CDF, asinh) or a spiral rotation, which leave MI unchanged, and multivariate
   Student-t pairs (closed-form MI, dependence in the joint tails), 1x1 to 25x25, 0.2 to 5 nats.
-  Estimators on the same samples: ``MINE`` (defaults), ``MINE(preprocessing="standard")``,
-  ``MINE(bound="js")`` (a candidate default objective), KSG and the Gaussian (CCA) MI.
+  Estimators on the same samples: the candidates for ``MINE``'s default (DV with the moving-average
+  correction or JS training, patience 10 or 30 evaluations, normal-score or standard preprocessing),
+  KSG and the Gaussian (CCA) MI; with ``--set before_path=DIR``, also the default ``MINE`` of an
+  older checkout (its package directory on ``PYTHONPATH``, run in a subprocess on the same samples).
 - Self-consistency (Song & Ermon 2020): independence gives 0; data processing
   I(X; Z) >= I(X; g(Z)) for the many-to-one g(z) = z^2; additivity
   I([X1, X2]; [Z1, Z2]) = 2 I(X1; Z1) for independent copies.
 - Calibration of ``MINE``'s interval: per case (1-D and 10-D at 0.5, 2 and 4 nats), independent
   data draws; the spread of the estimates against the mean reported standard error, and coverage.
 
-    python -m benchmarks.consistency [--quick]
+    python -m benchmarks.consistency [--quick] [--set parts=tasks] [--set before_path=DIR]
 """
 
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -84,11 +90,28 @@ def gaussian_mi(x: np.ndarray, z: np.ndarray) -> float:
     return mi_from_covariance(np.cov(np.hstack([x, z]), rowvar=False), x.shape[1])
 
 
+#: MINE settings compared on the tasks (the rest are the defaults); "MINE" alone is MINE().
+CANDIDATES: dict[str, dict] = {
+    "MINE": {},
+    "MINE dv p10": {"bound": "dv", "patience": 10, "preprocessing": "quantile"},
+    "MINE dv p30": {"bound": "dv", "patience": 30, "preprocessing": "quantile"},
+    "MINE js p10": {"bound": "js", "patience": 10, "preprocessing": "quantile"},
+    "MINE js p30": {"bound": "js", "patience": 30, "preprocessing": "quantile"},
+    "MINE dv p10 standard": {"bound": "dv", "patience": 10, "preprocessing": "standard"},
+}
+BEFORE = "MINE before"
+PARTS = ("tasks", "consistency", "calibration")
+
+
 @dataclass(frozen=True)
 class ConsistencyConfig:
     n: int = 10_000
     tasks: tuple[str, ...] = tuple(tasks())
-    estimators: tuple[str, ...] = ("MINE", "MINE standard", "MINE js", "KSG", "CCA")
+    estimators: tuple[str, ...] = ("MINE dv p10", "MINE dv p30", "MINE js p10", "MINE js p30",
+                                   "MINE dv p10 standard", BEFORE, "KSG", "CCA")
+    parts: tuple[str, ...] = PARTS
+    before_path: str = ""
+    threads: int = 0
     max_steps: int = 5000
     consistency_n: int = 5000
     calibration_cases: tuple[tuple[int, float], ...] = ((1, 0.5), (1, 2.0), (1, 4.0), (10, 0.5), (10, 2.0), (10, 4.0))
@@ -97,8 +120,32 @@ class ConsistencyConfig:
     seed: int = 0
 
 
-QUICK = ConsistencyConfig(n=600, tasks=("sinh 1x1", "student-t nu=1 2x2"), max_steps=60, consistency_n=600,
+QUICK = ConsistencyConfig(n=600, tasks=("sinh 1x1", "student-t nu=1 2x2"), max_steps=60,
+                          estimators=("MINE dv p10", "MINE js p10", "KSG", "CCA"), consistency_n=600,
                           calibration_cases=((1, 0.5),), calibration_draws=2, calibration_n=600)
+
+
+_BEFORE_SCRIPT = """
+import sys, numpy as np, torch
+from mine import MINE
+data = np.load(sys.argv[1])
+if int(sys.argv[4]):
+    torch.set_num_threads(int(sys.argv[4]))
+print(repr(MINE(max_steps=int(sys.argv[2]), random_state=int(sys.argv[3])).fit(data["x"], data["z"]).mi()))
+"""
+
+
+def estimate_before(x: np.ndarray, z: np.ndarray, config: ConsistencyConfig, seed: int) -> dict:
+    """The default ``MINE`` of the checkout at ``config.before_path``, in a subprocess, on these samples."""
+    with tempfile.TemporaryDirectory() as folder:
+        data = os.path.join(folder, "data.npz")
+        np.savez(data, x=x, z=z)
+        env = {**os.environ, "PYTHONPATH": config.before_path}
+        done = subprocess.run([sys.executable, "-c", _BEFORE_SCRIPT, data, str(config.max_steps), str(seed),
+                               str(config.threads)], env=env, capture_output=True, text=True, cwd=folder)
+    if done.returncode != 0:  # an error raised by the old fit is a result too
+        return {"estimate": math.nan, "error": done.stderr.strip().splitlines()[-1][:200]}
+    return {"estimate": float(done.stdout.strip().splitlines()[-1])}
 
 
 def estimate(name: str, x: np.ndarray, z: np.ndarray, config: ConsistencyConfig, seed: int) -> dict:
@@ -109,8 +156,10 @@ def estimate(name: str, x: np.ndarray, z: np.ndarray, config: ConsistencyConfig,
         row["estimate"] = ksg(x, z, workers=-1)
     elif name == "CCA":
         row["estimate"] = gaussian_mi(x, z)
+    elif name == BEFORE:
+        row.update(estimate_before(x, z, config, seed))
     else:
-        params = {"MINE": {}, "MINE standard": {"preprocessing": "standard"}, "MINE js": {"bound": "js"}}[name]
+        params = CANDIDATES[name]
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -125,16 +174,43 @@ def estimate(name: str, x: np.ndarray, z: np.ndarray, config: ConsistencyConfig,
 
 
 def run(config: ConsistencyConfig) -> list[dict]:
+    unknown = set(config.parts) - set(PARTS) | set(config.tasks) - set(tasks())
+    unknown |= set(config.estimators) - set(CANDIDATES) - {BEFORE, "KSG", "CCA"}
+    if unknown:
+        raise ValueError(f"unknown parts, tasks or estimators: {sorted(unknown)}")
+    if config.threads:
+        import torch
+
+        torch.set_num_threads(config.threads)
     rows: list[dict] = []
+    if "tasks" in config.parts:
+        rows += run_tasks(config)
+    if "consistency" in config.parts:
+        rows += run_consistency(config)
+    if "calibration" in config.parts:
+        rows += run_calibration(config)
+    return rows
+
+
+def run_tasks(config: ConsistencyConfig) -> list[dict]:
+    """Every estimator on one sample of every task (task k's sample drawn with seed + k)."""
+    rows = []
     table_of_tasks = tasks()
-    for k, name in enumerate(progress(config.tasks, desc="tasks")):
+    estimators = [e for e in config.estimators if e != BEFORE or config.before_path]
+    for name in progress(config.tasks, desc="tasks"):
         sample, truth = table_of_tasks[name]
+        k = list(table_of_tasks).index(name)
         x, z = sample(config.n, np.random.RandomState(config.seed + k))
-        for est in config.estimators:
+        for est in estimators:
             row = estimate(est, x, z, config, config.seed)
             error = abs(row["estimate"] - truth)
             rows.append({"part": "task", "case": name, "truth": truth, **row, "abs_error": error})
+    return rows
 
+
+def run_consistency(config: ConsistencyConfig) -> list[dict]:
+    """Song & Ermon's self-consistency tests with the default ``MINE``."""
+    rows = []
     rng = np.random.RandomState(config.seed + 100)
     x, z = rng.standard_normal((config.consistency_n, 5)), rng.standard_normal((config.consistency_n, 5))
     rows.append({"part": "consistency", "case": "independence 5x5", "truth": 0.0, **estimate("MINE", x, z, config, 0)})
@@ -149,7 +225,12 @@ def run(config: ConsistencyConfig) -> list[dict]:
                  **estimate("MINE", x[:, :1], z[:, :1], config, 0)})
     rows.append({"part": "consistency", "case": "additivity: I([X1, X2]; [Z1, Z2])", "truth": 2.0,
                  **estimate("MINE", x, z, config, 0)})
+    return rows
 
+
+def run_calibration(config: ConsistencyConfig) -> list[dict]:
+    """The default ``MINE`` over independent draws per case: spread of estimates, se, coverage."""
+    rows = []
     for dim, mi in progress(config.calibration_cases, desc="calibration"):
         rho = float(rho_for_mi(mi, dim))
         for draw in range(config.calibration_draws):
@@ -164,20 +245,34 @@ def run(config: ConsistencyConfig) -> list[dict]:
 def _calibration_summary(rows: list[dict]) -> list[dict]:
     out = []
     for case in dict.fromkeys(r["case"] for r in rows if r["part"] == "calibration"):
-        group = [r for r in rows if r["case"] == case and r["part"] == "calibration" and "se" in r]
-        values = np.array([r["estimate"] for r in group])
-        out.append({"case": case, "draws": len(group), "mean": float(values.mean()),
+        drawn = [r for r in rows if r["case"] == case and r["part"] == "calibration"]
+        group = [r for r in drawn if "se" in r]
+        values = np.array([float(r["estimate"]) for r in group])
+        out.append({"case": case, "draws": len(drawn), "failures": len(drawn) - len(group),
+                    "mean": float(values.mean()) if len(values) else math.nan,
                     "spread": float(values.std(ddof=1)) if len(values) > 1 else math.nan,
-                    "mean_se": float(np.mean([r["se"] for r in group])),
-                    "coverage": float(np.mean([r["covered"] for r in group]))})
+                    "mean_se": float(np.mean([float(r["se"]) for r in group])) if group else math.nan,
+                    "coverage": float(np.mean([r["covered"] for r in drawn]))})
     return out
 
 
-def _mean_abs_errors(rows: list[dict], gaussian: bool | None = None) -> dict[str, float]:
-    task_rows = [r for r in rows if r["part"] == "task"
-                 and (gaussian is None or r["case"].startswith("normal ") == gaussian)]
-    return {name: float(np.nanmean([r["abs_error"] for r in task_rows if r["estimator"] == name]))
-            for name in dict.fromkeys(r["estimator"] for r in task_rows)}
+def summary_by_estimator(rows: list[dict]) -> list[dict]:
+    """Per estimator over the tasks: mean absolute error on the non-Gaussian and the Gaussian tasks
+    (a failed fit counted apart, not averaged in), failures, and the median fit time."""
+    task_rows = [r for r in rows if r["part"] == "task"]
+    out = []
+    for name in dict.fromkeys(r["estimator"] for r in task_rows):
+        mine_rows = [r for r in task_rows if r["estimator"] == name]
+        errors = {g: [float(r["abs_error"]) for r in mine_rows if r["case"].startswith("normal ") == g]
+                  for g in (False, True)}
+        finite = {g: [e for e in v if math.isfinite(e)] for g, v in errors.items()}
+        out.append({"estimator": name,
+                    "mae_non_gaussian": float(np.mean(finite[False])) if finite[False] else math.nan,
+                    "max_error_non_gaussian": max(finite[False], default=math.nan),
+                    "mae_gaussian": float(np.mean(finite[True])) if finite[True] else math.nan,
+                    "failures": sum(len(errors[g]) - len(finite[g]) for g in errors),
+                    "median_seconds": float(np.median([float(r["seconds"]) for r in mine_rows]))})
+    return out
 
 
 def plot(rows: list[dict], extras: dict, config: ConsistencyConfig, path) -> None:
@@ -187,12 +282,13 @@ def plot(rows: list[dict], extras: dict, config: ConsistencyConfig, path) -> Non
     names = list(dict.fromkeys(r["estimator"] for r in task_rows))
     width = 0.8 / max(1, len(names))
     for k, name in enumerate(names):
-        values = [next((r["estimate"] - r["truth"] for r in task_rows if r["case"] == c and r["estimator"] == name),
+        values = [next((float(r["estimate"]) - r["truth"] for r in task_rows if r["case"] == c and r["estimator"] == name),
                        math.nan) for c in cases]
         left.bar(np.arange(len(cases)) + k * width, values, width, label=name)
     left.axhline(0, color="black", lw=0.8)
+    left.set_yscale("symlog", linthresh=1.0)  # an unpreprocessed fit can miss by tens of nats
     left.set_xticks(np.arange(len(cases)) + 0.4 - width / 2, cases, rotation=60, ha="right", fontsize=7)
-    left.set_ylabel("estimate - truth (nats)")
+    left.set_ylabel("estimate - truth (nats; log beyond +-1)")
     left.set_title("tasks of known MI (10,000 samples)" if config.n == 10_000 else f"tasks ({config.n} samples)")
     left.legend(fontsize=7)
     summary = _calibration_summary(rows)
@@ -211,14 +307,14 @@ def plot(rows: list[dict], extras: dict, config: ConsistencyConfig, path) -> Non
 
 
 def report(rows: list[dict], config: ConsistencyConfig) -> str:
+    """The tables of the parts that ran: tasks, errors by estimator, calibration, self-consistency."""
     task_rows = [r for r in rows if r["part"] == "task"]
-    parts = [table(task_rows, ["case", "estimator", "truth", "estimate", "abs_error", "seconds"]),
-             table(_calibration_summary(rows), ["case", "draws", "mean", "spread", "mean_se", "coverage"]),
-             table([r for r in rows if r["part"] == "consistency"], ["case", "truth", "estimate", "se"])]
-    errors = _mean_abs_errors(rows, gaussian=False)
-    parts.append("mean absolute error on the non-Gaussian tasks: "
-                 + ", ".join(f"{k} {v:.3f}" for k, v in errors.items()))
-    return "\n\n".join(parts)
+    tables = [(task_rows, ["case", "estimator", "truth", "estimate", "abs_error", "seconds"]),
+              (summary_by_estimator(rows), ["estimator", "mae_non_gaussian", "max_error_non_gaussian",
+                                            "mae_gaussian", "failures", "median_seconds"]),
+              (_calibration_summary(rows), ["case", "draws", "failures", "mean", "spread", "mean_se", "coverage"]),
+              ([r for r in rows if r["part"] == "consistency"], ["case", "truth", "estimate", "se"])]
+    return "\n\n".join(table(part, columns) for part, columns in tables if part)
 
 
 BENCHMARK = Benchmark("consistency", run, ConsistencyConfig(), QUICK, plot, report, __doc__)

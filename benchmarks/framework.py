@@ -10,6 +10,10 @@ instance. :func:`main` parses the command line, runs it with a fixed seed, and w
 - ``NAME.png``: the benchmark's plot, when it has one;
 
 with a ``_quick`` suffix in quick mode. ``python -m benchmarks.NAME [--quick] [--out DIR]``.
+
+A long benchmark can be run in parts, each with ``--set FIELD=VALUE`` overrides of its config (e.g.
+a subset of its tasks, or one seed) and ``--out`` to its own folder, and the parts merged into one
+result with ``--merge PART.json ...``: their rows are concatenated, their configs and environments kept.
 """
 
 from __future__ import annotations
@@ -175,8 +179,61 @@ def run_benchmark(benchmark: Benchmark, config: Any, out: Path, mode: str) -> di
     return result
 
 
+def override(config: Any, assignment: str) -> Any:
+    """``config`` with one field replaced from ``FIELD=VALUE``: VALUE is parsed as the field's current
+    value is typed (a tuple field takes a comma-separated list, or a JSON list for tuples of tuples)."""
+    field, sep, text = assignment.partition("=")
+    current = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+    if not sep or field not in current:
+        raise SystemExit(f"--set: expected FIELD=VALUE with FIELD one of {', '.join(current)}; got {assignment!r}")
+    old = current[field]
+    try:
+        if isinstance(old, tuple):
+            value: Any = (json.loads(text) if text.lstrip().startswith("[")
+                          else [t.strip() for t in text.split(",") if t.strip()])
+            value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
+        elif isinstance(old, bool):
+            value = {"true": True, "false": False}[text.lower()]
+        elif old is None or isinstance(old, str):
+            value = text
+        else:
+            value = type(old)(text)
+    except (ValueError, KeyError) as err:
+        raise SystemExit(f"--set {field}: cannot read {text!r} as {type(old).__name__}: {err}") from None
+    return dataclasses.replace(config, **{field: value})
+
+
+def merge_results(benchmark: Benchmark, paths: Sequence[Path], out: Path) -> dict[str, Any]:
+    """Concatenate the rows of several part results (in order) into one result and write it."""
+    parts = [json.loads(Path(p).read_text()) for p in paths]
+    names = {part.get("benchmark") for part in parts}
+    if names != {benchmark.name}:
+        raise SystemExit(f"--merge: these files are results of {sorted(map(str, names))}, not {benchmark.name!r}")
+    modes = {part["mode"] for part in parts}
+    mode = modes.pop() if len(modes) == 1 else "merged"
+    result = {
+        "benchmark": benchmark.name,
+        "mode": mode,
+        "parts": [{"file": str(p), "config": part["config"], "environment": part["environment"],
+                   "wall_seconds": part["wall_seconds"]} for p, part in zip(paths, parts)],
+        "config": parts[0]["config"],
+        "environment": parts[0]["environment"],
+        "wall_seconds": sum(part["wall_seconds"] for part in parts),
+        "rows": [row for part in parts for row in part["rows"]],
+    }
+    config = benchmark.full if mode == "full" else benchmark.quick
+    stem = benchmark.name + ("_quick" if mode == "quick" else "")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{stem}.json").write_text(dumps(result))
+    write_csv(result["rows"], out / f"{stem}.csv")
+    if benchmark.plot is not None:
+        benchmark.plot(result["rows"], {}, config, out / f"{stem}.png")
+    return result
+
+
 def main(benchmark: Benchmark, argv: Sequence[str] | None = None) -> dict[str, Any]:
-    """``python -m benchmarks.NAME [--quick] [--seed S] [--out DIR] [--quiet]``."""
+    """``python -m benchmarks.NAME [--quick] [--seed S] [--set FIELD=VALUE ...] [--out DIR] [--quiet]``,
+    or ``--merge PART.json ...``."""
     parser = argparse.ArgumentParser(
         prog=f"python -m benchmarks.{benchmark.name}", description=benchmark.description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -185,16 +242,26 @@ def main(benchmark: Benchmark, argv: Sequence[str] | None = None) -> dict[str, A
     parser.add_argument("--seed", type=int, default=None, help="override the config's seed")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"output folder (default {RESULTS})")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="override one config field (repeatable), e.g. --set seed=3")
+    parser.add_argument("--merge", nargs="+", type=Path, metavar="PART.json",
+                        help="merge the rows of results run in parts into one result in --out")
     args = parser.parse_args(argv)
     _progress["disable"] = args.quiet
-    mode = "quick" if args.quick else "full"
     config = benchmark.quick if args.quick else benchmark.full
-    if args.seed is not None:
-        config = dataclasses.replace(config, seed=args.seed)
-    result = run_benchmark(benchmark, config, args.out, mode)
+    if args.merge:
+        result = merge_results(benchmark, args.merge, args.out)
+        mode = result["mode"]
+    else:
+        mode = "quick" if args.quick else "full"
+        if args.seed is not None:
+            config = dataclasses.replace(config, seed=args.seed)
+        for assignment in args.set:
+            config = override(config, assignment)
+        result = run_benchmark(benchmark, config, args.out, mode)
     if benchmark.report is not None:
         print(benchmark.report(result["rows"], config))
-    stem = benchmark.name + ("_quick" if args.quick else "")
+    stem = benchmark.name + ("_quick" if mode == "quick" else "")
     print(f"wrote {args.out / stem}.json/.csv{'/.png' if benchmark.plot else ''} "
           f"in {result['wall_seconds']:.0f} s", file=sys.stderr)
     return result

@@ -53,3 +53,56 @@ def test_gan_modes_reruns_a_diverged_table_run_at_the_lower_learning_rate(monkey
     rows, _ = gan_modes.run(config)
     assert [r["lr_g"] for r in rows] == [pytest.approx(1e-3), pytest.approx(1e-4)]
     assert "error" in rows[0] and "error" not in rows[1] and rows[1]["n_modes"] == 25
+
+
+def test_set_overrides_config_fields_by_their_type():
+    from benchmarks.consistency import QUICK
+    from benchmarks.framework import override
+
+    config = override(QUICK, "tasks=sinh 1x1, cube 2x2")
+    assert config.tasks == ("sinh 1x1", "cube 2x2")
+    assert override(QUICK, "calibration_cases=[[10, 2.0]]").calibration_cases == ((10, 2.0),)
+    assert override(QUICK, "n=123").n == 123 and override(QUICK, "before_path=/x").before_path == "/x"
+    with pytest.raises(SystemExit, match="FIELD one of"):
+        override(QUICK, "no_such_field=1")
+    with pytest.raises(SystemExit, match="cannot read 'many' as int"):
+        override(QUICK, "n=many")
+
+
+def test_parts_run_separately_merge_into_the_whole(tmp_path):
+    """Two parts of the consistency benchmark merged give the rows of both, in order, and a plot."""
+    from benchmarks import consistency
+
+    common = ["--quick", "--quiet", "--set", "estimators=CCA", "--set", "parts=tasks"]
+    first = main(consistency.BENCHMARK, [*common, "--set", "tasks=sinh 1x1", "--out", str(tmp_path / "a")])
+    second = main(consistency.BENCHMARK, [*common, "--set", "tasks=cube 2x2", "--out", str(tmp_path / "b")])
+    merged = main(consistency.BENCHMARK, ["--merge", str(tmp_path / "a" / "consistency_quick.json"),
+                                          str(tmp_path / "b" / "consistency_quick.json"), "--out", str(tmp_path)])
+    assert [r["case"] for r in merged["rows"]] == ["sinh 1x1", "cube 2x2"]
+    assert merged["rows"][1]["estimate"] == pytest.approx(second["rows"][0]["estimate"])
+    assert merged["rows"][0]["estimate"] == pytest.approx(first["rows"][0]["estimate"])
+    assert [p["config"]["tasks"] for p in merged["parts"]] == [["sinh 1x1"], ["cube 2x2"]]
+    assert (tmp_path / "consistency_quick.png").stat().st_size > 10_000
+    with pytest.raises(SystemExit, match="not 'staircase'"):
+        from benchmarks import staircase
+
+        main(staircase.BENCHMARK, ["--merge", str(tmp_path / "consistency_quick.json"), "--out", str(tmp_path / "c")])
+
+
+def test_before_estimator_runs_another_checkout_in_a_subprocess():
+    """``before_path`` pointing at this checkout gives this checkout's default MINE, and an error
+    raised there comes back as a row with the error's last line instead of stopping the benchmark."""
+    import numpy as np
+
+    from benchmarks import consistency
+    from mine import MINE
+
+    repo = str(Path(__file__).resolve().parents[1])
+    config = dataclasses.replace(consistency.QUICK, before_path=repo, max_steps=30, threads=1)
+    rng = np.random.RandomState(0)
+    x = rng.standard_normal((1000, 1))
+    z = x + rng.standard_normal((1000, 1))
+    row = consistency.estimate_before(x, z, config, seed=0)
+    assert row["estimate"] == pytest.approx(MINE(max_steps=30, random_state=0).fit(x, z).mi(), abs=0.02)
+    failed = consistency.estimate_before(x[:5], z[:5], config, seed=0)
+    assert np.isnan(failed["estimate"]) and "ValueError" in failed["error"]
