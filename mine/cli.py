@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
 import inspect
 import json
@@ -16,85 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from . import __version__
 from ._validation import Options
+from .datafiles import overlap, parse_columns, read_table, select
 from .estimator import MINE, UNITS
 from .gan.train import GANConfig, train_gan
 from .gaussian import mi_correlated, rho_for_mi, sample_correlated
 
-__all__ = ["main", "parse_columns", "read_table"]
-
-
-def read_table(path: Path) -> tuple[np.ndarray | dict[str, np.ndarray], list[str] | None]:
-    """A CSV (header optional), .npy (2-D) or .npz (named arrays) file as numbers.
-
-    Returns ``(table, column_names)`` for CSV/.npy and ``(arrays_by_name, None)`` for .npz.
-    """
-    if not path.exists():
-        raise ValueError(f"no such file: {path}")
-    suffix = path.suffix.lower()
-    if suffix == ".npz":
-        with np.load(path) as archive:
-            return {k: archive[k] for k in archive.files}, None
-    if suffix == ".npy":
-        table = np.load(path)
-        return (table[:, None] if table.ndim == 1 else table), None
-    with path.open(newline="") as handle:
-        rows = [row for row in csv.reader(handle) if row]
-    if not rows:
-        raise ValueError(f"{path} is empty")
-    header = None
-    try:
-        [float(v) for v in rows[0]]
-    except ValueError:
-        header, rows = [h.strip() for h in rows[0]], rows[1:]
-    try:
-        table = np.array([[float(v) for v in row] for row in rows], dtype=np.float64)
-    except ValueError as err:
-        raise ValueError(f"{path}: non-numeric value in the data ({err})") from None
-    if table.ndim != 2 or (header is not None and table.shape[1] != len(header)):
-        raise ValueError(f"{path}: rows have different numbers of columns")
-    return table, header
-
-
-def parse_columns(spec: str, n_columns: int, names: list[str] | None) -> list[int]:
-    """Column indices from 'a,b', '0,3', '0:10' (end excluded) or a mix of them."""
-    columns: list[int] = []
-    for part in (p.strip() for p in spec.split(",")):
-        if not part:
-            continue
-        if ":" in part:
-            start, _, stop = part.partition(":")
-            try:
-                columns += list(range(n_columns))[slice(int(start) if start else None, int(stop) if stop else None)]
-            except ValueError:
-                raise ValueError(f"bad column range {part!r}; write START:STOP with integers") from None
-        elif part.lstrip("-").isdigit():
-            index = int(part)
-            if not -n_columns <= index < n_columns:
-                raise ValueError(f"column {index} is out of range for {n_columns} columns")
-            columns.append(index % n_columns)
-        elif names is not None and part in names:
-            columns.append(names.index(part))
-        else:
-            known = ", ".join(names) if names else "none (the file has no header)"
-            raise ValueError(f"unknown column {part!r}; column names: {known}")
-    if not columns:
-        raise ValueError(f"no columns selected by {spec!r}")
-    return columns
-
-
-def _select(table, names, spec: str, default_key: str) -> np.ndarray:
-    if isinstance(table, dict):
-        key = spec or default_key
-        if key not in table:
-            raise ValueError(f"no array {key!r} in the .npz file; arrays: {', '.join(table)}")
-        return table[key]
-    if not spec:
-        raise ValueError("--x and --z are required for CSV and .npy files")
-    return table[:, parse_columns(spec, table.shape[1], names)]
+__all__ = ["main", "parse_columns", "read_table"]  # the last two from mine.datafiles
 
 
 # --- options derived from signatures: nothing typed twice ------------------------------------------
@@ -218,6 +147,8 @@ def _fit(est: MINE, x, z) -> tuple[MINE, list[str]]:
 
 def _report(est: MINE, units: str, seconds: float, notes: list[str], extra: dict | None = None) -> dict:
     low, high = est.mi_interval(0.95, units)
+    params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in est.get_params().items()
+              if v is None or isinstance(v, (int, float, str, bool, tuple, dict))}
     out = {
         "mi": est.mi(units),
         "units": units,
@@ -233,6 +164,11 @@ def _report(est: MINE, units: str, seconds: float, notes: list[str], extra: dict
         "best_steps": [f.best_steps for f in est.folds_],
         "seconds": round(seconds, 2),
         "warnings": notes,
+        "n_samples": est.n_samples_,
+        "x_dim": est.x_dim_,
+        "z_dim": est.z_dim_,
+        "parameters": params,
+        "version": __version__,
     }
     if math.isfinite(est.cap_):
         out["cap"] = est.cap_ * UNITS[units]
@@ -259,25 +195,31 @@ def _print(report: dict, as_json: bool) -> None:
         print(f"mine: warning: {note}", file=sys.stderr)
 
 
+def _save_plot(est: MINE, path: str, units: str) -> None:
+    """The training curves (``MINE.plot_history``) written to ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = est.plot_history(units=units)
+    ax.figure.tight_layout()
+    ax.figure.savefig(path, dpi=110)
+
+
 def _cmd_estimate(args) -> int:
-    table, names = read_table(Path(args.data))
-    x = _select(table, names, args.x, "x")
-    z = _select(table, names, args.z, "z")
-    overlap = _overlap(table, names, args.x, args.z)
+    table = read_table(Path(args.data), header=args.header)
+    x, x_labels = select(table, args.x, "x")
+    z, z_labels = select(table, args.z, "z")
+    shared = overlap(table, args.x, args.z)
     start = time.perf_counter()
     est, notes = _fit(_estimator(args), x, z)
-    notes = ([f"--x and --z select the same column(s) {overlap}"] if overlap else []) + notes
-    _print(_report(est, args.units, time.perf_counter() - start, notes), args.json)
+    notes = ([f"--x and --z select the same column(s) {shared}"] if shared else []) + notes
+    report = _report(est, args.units, time.perf_counter() - start, notes,
+                     {"file": args.data, "x_columns": x_labels, "z_columns": z_labels})
+    if args.plot:
+        _save_plot(est, args.plot, args.units)
+        report["plot"] = args.plot
+    _print(report, args.json)
     return 0
-
-
-def _overlap(table, names, x_spec: str, z_spec: str) -> list:
-    """Columns that --x and --z both select (by name or index; .npz arrays by name)."""
-    if isinstance(table, dict):
-        return [x_spec] if x_spec and x_spec == z_spec else []
-    selected = [set(parse_columns(spec, table.shape[1], names)) for spec in (x_spec, z_spec)]
-    shared = sorted(selected[0] & selected[1])
-    return [names[i] if names else i for i in shared]
 
 
 def _cmd_demo(args) -> int:
@@ -332,9 +274,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mine {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     est = sub.add_parser("estimate", parents=[common], help="estimate I(X; Z) from a data file")
-    est.add_argument("data", help="a .csv (header optional), .npy or .npz file")
+    est.add_argument("data", help="a .csv/.tsv/.txt (header optional), .parquet, .npy or .npz file")
     est.add_argument("--x", default="", help="X columns: names, indices or START:STOP (.npz: array name)")
     est.add_argument("--z", default="", help="Z columns, as for --x")
+    est.add_argument("--header", default="auto", choices=["auto", "yes", "no"],
+                     help="whether a text file's first row names the columns (auto: guessed)")
+    est.add_argument("--plot", default="", metavar="FILE", help="write the training curves to FILE (.png, .pdf)")
     est.set_defaults(func=_cmd_estimate)
     demo = sub.add_parser("demo", parents=[common], help="estimate MI of correlated Gaussians vs. the truth")
     demo.add_argument("--dim", type=int, default=10, help="dimension of x and of z")

@@ -68,7 +68,7 @@ def test_demo_prints_estimate_and_truth(capsys):
 @pytest.mark.parametrize(
     "content,args,message",
     [
-        ("a,b\n1,x\n", ["--x", "a", "--z", "b"], "non-numeric value"),
+        ("a,b\n1,x\n", ["--x", "a", "--z", "b"], "the value 'x' at line 2, column 'b'"),
         ("a,b\n1,2\n3,4\n", ["--x", "a", "--z", "q"], "unknown column 'q'"),
         ("a,b\n1,2\n3,4\n", [], "--x and --z are required"),
         ("a,b\n1,2\n3,4\n", ["--x", "a", "--z", "b"], "too few samples"),
@@ -89,8 +89,8 @@ def test_missing_file(capsys):
 def test_read_table_without_header(tmp_path):
     path = tmp_path / "plain.csv"
     path.write_text("1,2\n3,4\n")
-    table, names = read_table(path)
-    assert names is None and table.shape == (2, 2)
+    table = read_table(path)
+    assert table.names is None and table.frame.shape == (2, 2)
 
 
 def test_python_dash_m_runs_the_command():
@@ -142,3 +142,88 @@ def test_bad_option_values_are_errors_not_numbers(tmp_path, table, capsys):
     for bad in (["--lr", "nan"], ["--lr", "-1"], ["--ema-rate", "2"], ["--max-steps", "0"]):
         assert main(["estimate", str(tmp_path / "data.npy"), "--x", "0", "--z", "1", *QUICK, *bad]) == 2
         assert "MINE: " + bad[0][2:].replace("-", "_") + " must be" in capsys.readouterr().err
+
+
+# --- data files read with pandas: only the selected columns are numbers ------------------------------
+def _messy_csv(path, table, extra_header="id,label"):
+    lines = [f"{extra_header},x1,x2,z1,z2"]
+    lines += [f"r{i},cat {i % 3},{a:.6f},{b:.6f},{c:.6f},{d:.6f}" for i, (a, b, c, d) in enumerate(table)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_an_unselected_text_column_does_no_harm(tmp_path, table, capsys):
+    from mine import MINE
+
+    path = tmp_path / "messy.csv"
+    _messy_csv(path, table)
+    assert main(["estimate", str(path), "--x", "x1,x2", "--z", "z1,z2", "--json", *QUICK]) == 0
+    report = json.loads(capsys.readouterr().out)
+    expected = MINE(max_steps=40, batch_size=32, random_state=0).fit(np.round(table[:, :2], 6), np.round(table[:, 2:], 6))
+    assert report["mi"] == pytest.approx(expected.mi())
+    assert report["x_columns"] == ["x1", "x2"] and report["z_columns"] == ["z1", "z2"]
+    assert report["n_samples"] == 300 and report["parameters"]["max_steps"] == 40
+
+
+@pytest.mark.parametrize("cell,what", [("", "an empty cell"), ("n/a", "the value 'n/a'"), ("nan", "the value 'nan'")])
+def test_a_bad_cell_in_a_selected_column_is_named_by_line_and_column(tmp_path, table, capsys, cell, what):
+    path = tmp_path / "messy.csv"
+    _messy_csv(path, table)
+    lines = path.read_text().splitlines()
+    parts = lines[7].split(",")
+    parts[3] = cell  # x2 on line 8 of the file
+    lines[7] = ",".join(parts)
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["estimate", str(path), "--x", "x1,x2", "--z", "z1,z2", *QUICK]) == 2
+    assert f"{what} at line 8, column 'x2'" in capsys.readouterr().err
+    # the same bad cell outside the selection is not read as a number at all
+    assert main(["estimate", str(path), "--x", "x1", "--z", "z1,z2", *QUICK]) == 0
+
+
+def test_header_detection_and_override(tmp_path):
+    from mine.datafiles import detect_header
+
+    assert detect_header([["a", "b"], ["1", "2"]])
+    assert not detect_header([["1", "2"], ["3", "4"]])
+    # integer names (years, column numbers) over real-valued data are a header
+    assert detect_header([["2019", "2020"], ["0.5", "1.25"], ["0.1", "2.0"]])
+    path = tmp_path / "years.csv"
+    path.write_text("2019,2020\n0.5,1.25\n0.1,2.0\n")
+    assert read_table(path).names == ["2019", "2020"]
+    assert read_table(path, header="no").names is None and read_table(path, header="no").frame.shape == (3, 2)
+    assert parse_columns("2020", 2, ["2019", "2020"]) == [1]  # a name wins over an index
+
+
+def test_tsv_parquet_and_txt_read_like_csv(tmp_path, table):
+    import pandas as pd
+
+    from mine.datafiles import select
+
+    frame = pd.DataFrame(table, columns=["x1", "x2", "z1", "z2"])
+    frame.to_csv(tmp_path / "d.tsv", sep="\t", index=False)
+    frame.to_csv(tmp_path / "d.txt", sep=";", index=False)
+    frame.to_parquet(tmp_path / "d.parquet")
+    for name in ("d.tsv", "d.txt", "d.parquet"):
+        x, labels = select(read_table(tmp_path / name), "x1,x2", "x")
+        assert labels == ["x1", "x2"] and np.allclose(x, table[:, :2]), name
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda p: p.mkdir(), "is a directory"),
+    (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe"), "not a text file"),
+    (lambda p: p.write_text("a,b\n"), "has a header and no data rows"),
+    (lambda p: p.write_text("\n\n"), "is empty"),
+])
+def test_unreadable_files_are_one_line_errors(tmp_path, capsys, make, message):
+    path = tmp_path / "data.csv"
+    make(path)
+    assert main(["estimate", str(path), "--x", "0", "--z", "1", *QUICK]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_plot_option_writes_the_training_curves(tmp_path, table, capsys):
+    np.save(tmp_path / "data.npy", table)
+    out = tmp_path / "curves.png"
+    assert main(["estimate", str(tmp_path / "data.npy"), "--x", "0:2", "--z", "2:4", "--plot", str(out), "--json",
+                 *QUICK]) == 0
+    assert json.loads(capsys.readouterr().out)["plot"] == str(out) and out.stat().st_size > 10_000
