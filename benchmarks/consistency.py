@@ -282,8 +282,9 @@ def plot(rows: list[dict], extras: dict, config: ConsistencyConfig, path) -> Non
     names = list(dict.fromkeys(r["estimator"] for r in task_rows))
     width = 0.8 / max(1, len(names))
     for k, name in enumerate(names):
-        values = [next((float(r["estimate"]) - r["truth"] for r in task_rows if r["case"] == c and r["estimator"] == name),
-                       math.nan) for c in cases]
+        mine_rows = {r["case"]: r for r in task_rows if r["estimator"] == name}
+        values = [float(mine_rows[c]["estimate"]) - mine_rows[c]["truth"] if c in mine_rows else math.nan
+                  for c in cases]
         left.bar(np.arange(len(cases)) + k * width, values, width, label=name)
     left.axhline(0, color="black", lw=0.8)
     left.set_yscale("symlog", linthresh=1.0)  # an unpreprocessed fit can miss by tens of nats

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 from . import __version__
 from ._validation import Options
 from .datafiles import overlap, parse_columns, read_table, select
@@ -291,6 +290,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``mine`` command with ``argv`` (default: the process arguments); return its exit code
+    (2 with a one-line message on bad input or an implausible estimate)."""
     args = _parser().parse_args(argv)
     try:
         return args.func(args)

@@ -80,10 +80,13 @@ class ConcatCritic(nn.Module):
         self.body = nn.Sequential(_activation(activation)(), mlp(hidden[0], hidden[1:], 1, activation))
 
     def forward(self, x: Tensor, z: Tensor) -> Tensor:
+        """All pairs: S[i, j] = T(x_i, z_j), shape (B_x, B_z); the first layer is split so each row is
+        embedded once and the pairs are sums of embeddings."""
         grid = self.x_in(x)[:, None, :] + self.z_in(z)[None, :, :]
         return self.body(grid).squeeze(-1)
 
     def pair_scores(self, x: Tensor, z: Tensor) -> Tensor:
+        """Row-wise pairs: T(x_i, z_i), shape (B,)."""
         return self.body(self.x_in(x) + self.z_in(z)).squeeze(-1)
 
 
@@ -105,9 +108,11 @@ class SeparableCritic(nn.Module):
         self.h = mlp(z_dim, hidden, int(embed_dim), activation)
 
     def forward(self, x: Tensor, z: Tensor) -> Tensor:
+        """All pairs: S = g(x) h(z)^T, shape (B_x, B_z)."""
         return self.g(x) @ self.h(z).T
 
     def pair_scores(self, x: Tensor, z: Tensor) -> Tensor:
+        """Row-wise pairs: g(x_i) . h(z_i), shape (B,)."""
         return (self.g(x) * self.h(z)).sum(dim=-1)
 
 
@@ -119,6 +124,7 @@ class ScalarCritic(nn.Module):
         self.net = mlp(dim, _check_hidden(hidden), 1, activation)
 
     def forward(self, x: Tensor) -> Tensor:
+        """One score per sample: V(x), shape (B,)."""
         return self.net(x).squeeze(-1)
 
 

@@ -34,6 +34,7 @@ class Table:
 
     @property
     def n_columns(self) -> int:
+        """Columns of the table (0 for .npz arrays)."""
         return 0 if self.frame is None else self.frame.shape[1]
 
 

@@ -51,6 +51,7 @@ class Interval:
     closed: bool = False
 
     def contains(self, t: Tensor) -> Tensor:
+        """Elementwise membership of ``t`` in the interval (a boolean tensor)."""
         if self.closed:
             return (t >= self.lo) & (t <= self.hi)
         return (t > self.lo) & (t < self.hi)

@@ -56,6 +56,7 @@ class NormalScores(TransformerMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y=None):
+        """Learn each column's quantiles (at most ``n_quantiles``, from at most ``subsample`` rows)."""
         X = check_array(X, dtype=np.float64)
         # a power of two per column (exact, increasing) brings the largest magnitude to [0.5, 1):
         # subnormal values (1e-320) would make the interpolation divide by rounded-off zeros
@@ -79,6 +80,7 @@ class NormalScores(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
+        """Normal scores Phi^-1(F_n(x)) per column, F_n interpolated linearly between the quantiles."""
         X = check_array(X, dtype=np.float64)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"expected {self.n_features_in_} columns, got {X.shape[1]}")

@@ -99,6 +99,7 @@ class AlignedRows:
         return self.arrays[0].shape[0]
 
     def take(self, index) -> AlignedRows:
+        """The rows at ``index`` of every array."""
         return AlignedRows(*(a[index] for a in self.arrays), what=self.what)
 
     def map(self, functions: Sequence) -> AlignedRows:
@@ -106,6 +107,7 @@ class AlignedRows:
         return AlignedRows(*(f(a) for f, a in zip(functions, self.arrays)), what=self.what)
 
     def stream(self, size: int, generator: torch.Generator) -> Iterator[tuple[Tensor, ...]]:
+        """Endless batches of ``size`` rows, drawn without replacement within each pass."""
         device = self.arrays[0].device if isinstance(self.arrays[0], Tensor) else torch.device("cpu")
         indices = _BatchStream(len(self), size, generator, device)
         while True:
@@ -113,6 +115,7 @@ class AlignedRows:
             yield tuple(a[index] for a in self.arrays)
 
     def blocks(self, n_blocks: int) -> list[tuple]:
+        """The rows cut into ``n_blocks`` contiguous blocks of nearly equal size."""
         return list(zip(*(torch.tensor_split(a, n_blocks) for a in self.arrays)))
 
 
@@ -157,6 +160,7 @@ class Source:
         ]
 
     def fit_preprocessing(self, kind: str) -> Preprocessing:
+        """Per group, one fitted per-column map per array (``mine.preprocessing``), on these rows."""
         raise NotImplementedError
 
     def prepared(self, preprocessing: Preprocessing, dtype: torch.dtype, device: torch.device) -> Source:
@@ -202,18 +206,22 @@ class PairedSource(Source):
 
     @property
     def dims(self) -> tuple[int, int]:
+        """Columns of x and of z."""
         x, z = self.groups[0].arrays
         return x.shape[1], z.shape[1]
 
     def fit_preprocessing(self, kind: str) -> Preprocessing:
+        """One map for x and one for z (MI is invariant to each separately)."""
         return (tuple(fit_preprocessor(kind, a) for a in self.groups[0].arrays),)
 
     def scores(self, critic, batch, generator=None) -> Scores:
+        """All pairs of the batch, or B shuffled pairs with ``negatives="shuffle"``."""
         if self.negatives == "shuffle":
             return shuffled_scores(critic, *batch, generator)
         return all_pair_scores(critic, *batch)
 
     def eval_scores(self, critic, block) -> Scores:
+        """All pairs of the block, whatever the training negatives."""
         return all_pair_scores(critic, *block)
 
 
@@ -225,11 +233,15 @@ class TwoSampleSource(Source):
 
     @property
     def dim(self) -> int:
+        """Columns of the samples."""
         return self.groups[0].arrays[0].shape[1]
 
     def fit_preprocessing(self, kind: str) -> Preprocessing:
+        """One map fitted on P and Q together, applied to both (a divergence is invariant only to a
+        common map)."""
         shared = fit_preprocessor(kind, np.concatenate([g.arrays[0] for g in self.groups]))
         return ((shared,), (shared,))
 
     def scores(self, critic, batch, generator=None) -> Scores:
+        """V on the batch of P (joint scores) and of Q (marginal scores)."""
         return two_sample_scores(critic, *batch)

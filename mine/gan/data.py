@@ -35,11 +35,13 @@ class GaussianMixture2D:
 
 
 def grid25(spacing: float = 2.0, std: float = 0.05) -> GaussianMixture2D:
+    """25 Gaussians on a 5 x 5 grid ``spacing`` apart, each with standard deviation ``std``."""
     axis = spacing * np.arange(-2, 3, dtype=np.float64)
     return GaussianMixture2D("grid25", np.array([(a, b) for a in axis for b in axis]), std)
 
 
 def ring8(radius: float = 2.0, std: float = 0.02) -> GaussianMixture2D:
+    """8 Gaussians evenly spaced on a circle of ``radius``, each with standard deviation ``std``."""
     angles = 2 * np.pi * np.arange(8) / 8
     return GaussianMixture2D("ring8", radius * np.stack([np.cos(angles), np.sin(angles)], axis=1), std)
 

@@ -58,6 +58,7 @@ class MSGGenerator(nn.Module):
         self.out = nn.Tanh() if tanh else nn.Identity()
 
     def forward(self, z: Tensor) -> list[Tensor]:
+        """Images at every scale, smallest (4 x 4) first."""
         h = self.stem(z).view(z.shape[0], self.width, 4, 4)
         images = []
         for k, (block, to_rgb) in enumerate(zip(self.blocks, self.to_rgb)):
@@ -68,6 +69,7 @@ class MSGGenerator(nn.Module):
         return images
 
     def sample(self, z: Tensor) -> Tensor:
+        """The full-resolution image only."""
         return self.forward(z)[-1]
 
 
@@ -106,6 +108,7 @@ class MSGDiscriminator(nn.Module):
         self.head = nn.Linear(width * 16, 1)
 
     def forward(self, images: list[Tensor]) -> Tensor:
+        """One raw score per sample from the images at every scale (smallest first)."""
         if len(images) != len(self.scales):
             raise ValueError(f"expected images at {len(self.scales)} scales {self.scales}, got {len(images)}")
         for image, size in zip(images, self.scales):
