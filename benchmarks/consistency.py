@@ -107,8 +107,16 @@ PARTS = ("tasks", "consistency", "calibration")
 class ConsistencyConfig:
     n: int = 10_000
     tasks: tuple[str, ...] = tuple(tasks())
-    estimators: tuple[str, ...] = ("MINE dv p10", "MINE dv p30", "MINE js p10", "MINE js p30",
-                                   "MINE dv p10 standard", BEFORE, "KSG", "CCA")
+    estimators: tuple[str, ...] = (
+        "MINE dv p10",
+        "MINE dv p30",
+        "MINE js p10",
+        "MINE js p30",
+        "MINE dv p10 standard",
+        BEFORE,
+        "KSG",
+        "CCA",
+    )
     parts: tuple[str, ...] = PARTS
     before_path: str = ""
     threads: int = 0
@@ -120,9 +128,16 @@ class ConsistencyConfig:
     seed: int = 0
 
 
-QUICK = ConsistencyConfig(n=600, tasks=("sinh 1x1", "student-t nu=1 2x2"), max_steps=60,
-                          estimators=("MINE dv p10", "MINE js p10", "KSG", "CCA"), consistency_n=600,
-                          calibration_cases=((1, 0.5),), calibration_draws=2, calibration_n=600)
+QUICK = ConsistencyConfig(
+    n=600,
+    tasks=("sinh 1x1", "student-t nu=1 2x2"),
+    max_steps=60,
+    estimators=("MINE dv p10", "MINE js p10", "KSG", "CCA"),
+    consistency_n=600,
+    calibration_cases=((1, 0.5),),
+    calibration_draws=2,
+    calibration_n=600,
+)
 
 
 _BEFORE_SCRIPT = """
@@ -141,8 +156,13 @@ def estimate_before(x: np.ndarray, z: np.ndarray, config: ConsistencyConfig, see
         data = os.path.join(folder, "data.npz")
         np.savez(data, x=x, z=z)
         env = {**os.environ, "PYTHONPATH": config.before_path}
-        done = subprocess.run([sys.executable, "-c", _BEFORE_SCRIPT, data, str(config.max_steps), str(seed),
-                               str(config.threads)], env=env, capture_output=True, text=True, cwd=folder)
+        done = subprocess.run(
+            [sys.executable, "-c", _BEFORE_SCRIPT, data, str(config.max_steps), str(seed), str(config.threads)],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=folder,
+        )
     if done.returncode != 0:  # an error raised by the old fit is a result too
         return {"estimate": math.nan, "error": done.stderr.strip().splitlines()[-1][:200]}
     return {"estimate": float(done.stdout.strip().splitlines()[-1])}
@@ -165,8 +185,14 @@ def estimate(name: str, x: np.ndarray, z: np.ndarray, config: ConsistencyConfig,
                 warnings.simplefilter("always")
                 est = MINE(max_steps=config.max_steps, random_state=seed, **params).fit(x, z)
             low, high = est.mi_interval()
-            row.update(estimate=est.mi(), se=est.se_, low=low, high=high, steps=sum(f.n_steps for f in est.folds_),
-                       warnings=len(caught))
+            row.update(
+                estimate=est.mi(),
+                se=est.se_,
+                low=low,
+                high=high,
+                steps=sum(f.n_steps for f in est.folds_),
+                warnings=len(caught),
+            )
         except FloatingPointError as err:  # a diverged or implausible fit is a result too
             row.update(estimate=math.nan, error=str(err)[:200])
     row["seconds"] = time.perf_counter() - start
@@ -215,16 +241,40 @@ def run_consistency(config: ConsistencyConfig) -> list[dict]:
     x, z = rng.standard_normal((config.consistency_n, 5)), rng.standard_normal((config.consistency_n, 5))
     rows.append({"part": "consistency", "case": "independence 5x5", "truth": 0.0, **estimate("MINE", x, z, config, 0)})
     x, z = sample_correlated(config.consistency_n, 0.9, 1, random_state=config.seed + 101)
-    rows.append({"part": "consistency", "case": "data processing: I(X; Z)", "truth": mi_correlated(0.9),
-                 **estimate("MINE", x, z, config, 0)})
-    rows.append({"part": "consistency", "case": "data processing: I(X; Z^2)", "truth": math.nan,
-                 **estimate("MINE", x, z**2, config, 0)})
+    rows.append(
+        {
+            "part": "consistency",
+            "case": "data processing: I(X; Z)",
+            "truth": mi_correlated(0.9),
+            **estimate("MINE", x, z, config, 0),
+        }
+    )
+    rows.append(
+        {
+            "part": "consistency",
+            "case": "data processing: I(X; Z^2)",
+            "truth": math.nan,
+            **estimate("MINE", x, z**2, config, 0),
+        }
+    )
     rho = float(rho_for_mi(1.0, 1))
     x, z = sample_correlated(config.consistency_n, rho, 2, random_state=config.seed + 102)
-    rows.append({"part": "consistency", "case": "additivity: I(X1; Z1)", "truth": 1.0,
-                 **estimate("MINE", x[:, :1], z[:, :1], config, 0)})
-    rows.append({"part": "consistency", "case": "additivity: I([X1, X2]; [Z1, Z2])", "truth": 2.0,
-                 **estimate("MINE", x, z, config, 0)})
+    rows.append(
+        {
+            "part": "consistency",
+            "case": "additivity: I(X1; Z1)",
+            "truth": 1.0,
+            **estimate("MINE", x[:, :1], z[:, :1], config, 0),
+        }
+    )
+    rows.append(
+        {
+            "part": "consistency",
+            "case": "additivity: I([X1, X2]; [Z1, Z2])",
+            "truth": 2.0,
+            **estimate("MINE", x, z, config, 0),
+        }
+    )
     return rows
 
 
@@ -237,8 +287,16 @@ def run_calibration(config: ConsistencyConfig) -> list[dict]:
             x, z = sample_correlated(config.calibration_n, rho, dim, random_state=config.seed + 1000 + draw)
             row = estimate("MINE", x, z, config, draw)
             covered = row.get("low", math.nan) <= mi <= row.get("high", math.nan)
-            rows.append({"part": "calibration", "case": f"{dim}x{dim} {mi:g} nats", "truth": mi, "draw": draw, **row,
-                         "covered": covered})
+            rows.append(
+                {
+                    "part": "calibration",
+                    "case": f"{dim}x{dim} {mi:g} nats",
+                    "truth": mi,
+                    "draw": draw,
+                    **row,
+                    "covered": covered,
+                }
+            )
     return rows
 
 
@@ -248,11 +306,17 @@ def _calibration_summary(rows: list[dict]) -> list[dict]:
         drawn = [r for r in rows if r["case"] == case and r["part"] == "calibration"]
         group = [r for r in drawn if "se" in r]
         values = np.array([float(r["estimate"]) for r in group])
-        out.append({"case": case, "draws": len(drawn), "failures": len(drawn) - len(group),
-                    "mean": float(values.mean()) if len(values) else math.nan,
-                    "spread": float(values.std(ddof=1)) if len(values) > 1 else math.nan,
-                    "mean_se": float(np.mean([float(r["se"]) for r in group])) if group else math.nan,
-                    "coverage": float(np.mean([r["covered"] for r in drawn]))})
+        out.append(
+            {
+                "case": case,
+                "draws": len(drawn),
+                "failures": len(drawn) - len(group),
+                "mean": float(values.mean()) if len(values) else math.nan,
+                "spread": float(values.std(ddof=1)) if len(values) > 1 else math.nan,
+                "mean_se": float(np.mean([float(r["se"]) for r in group])) if group else math.nan,
+                "coverage": float(np.mean([r["covered"] for r in drawn])),
+            }
+        )
     return out
 
 
@@ -263,15 +327,20 @@ def summary_by_estimator(rows: list[dict]) -> list[dict]:
     out = []
     for name in dict.fromkeys(r["estimator"] for r in task_rows):
         mine_rows = [r for r in task_rows if r["estimator"] == name]
-        errors = {g: [float(r["abs_error"]) for r in mine_rows if r["case"].startswith("normal ") == g]
-                  for g in (False, True)}
+        errors = {
+            g: [float(r["abs_error"]) for r in mine_rows if r["case"].startswith("normal ") == g] for g in (False, True)
+        }
         finite = {g: [e for e in v if math.isfinite(e)] for g, v in errors.items()}
-        out.append({"estimator": name,
-                    "mae_non_gaussian": float(np.mean(finite[False])) if finite[False] else math.nan,
-                    "max_error_non_gaussian": max(finite[False], default=math.nan),
-                    "mae_gaussian": float(np.mean(finite[True])) if finite[True] else math.nan,
-                    "failures": sum(len(errors[g]) - len(finite[g]) for g in errors),
-                    "median_seconds": float(np.median([float(r["seconds"]) for r in mine_rows]))})
+        out.append(
+            {
+                "estimator": name,
+                "mae_non_gaussian": float(np.mean(finite[False])) if finite[False] else math.nan,
+                "max_error_non_gaussian": max(finite[False], default=math.nan),
+                "mae_gaussian": float(np.mean(finite[True])) if finite[True] else math.nan,
+                "failures": sum(len(errors[g]) - len(finite[g]) for g in errors),
+                "median_seconds": float(np.median([float(r["seconds"]) for r in mine_rows])),
+            }
+        )
     return out
 
 
@@ -283,8 +352,9 @@ def plot(rows: list[dict], extras: dict, config: ConsistencyConfig, path) -> Non
     width = 0.8 / max(1, len(names))
     for k, name in enumerate(names):
         mine_rows = {r["case"]: r for r in task_rows if r["estimator"] == name}
-        values = [float(mine_rows[c]["estimate"]) - mine_rows[c]["truth"] if c in mine_rows else math.nan
-                  for c in cases]
+        values = [
+            float(mine_rows[c]["estimate"]) - mine_rows[c]["truth"] if c in mine_rows else math.nan for c in cases
+        ]
         left.bar(np.arange(len(cases)) + k * width, values, width, label=name)
     left.axhline(0, color="black", lw=0.8)
     left.set_yscale("symlog", linthresh=1.0)  # an unpreprocessed fit can miss by tens of nats
@@ -310,11 +380,15 @@ def plot(rows: list[dict], extras: dict, config: ConsistencyConfig, path) -> Non
 def report(rows: list[dict], config: ConsistencyConfig) -> str:
     """The tables of the parts that ran: tasks, errors by estimator, calibration, self-consistency."""
     task_rows = [r for r in rows if r["part"] == "task"]
-    tables = [(task_rows, ["case", "estimator", "truth", "estimate", "abs_error", "seconds"]),
-              (summary_by_estimator(rows), ["estimator", "mae_non_gaussian", "max_error_non_gaussian",
-                                            "mae_gaussian", "failures", "median_seconds"]),
-              (_calibration_summary(rows), ["case", "draws", "failures", "mean", "spread", "mean_se", "coverage"]),
-              ([r for r in rows if r["part"] == "consistency"], ["case", "truth", "estimate", "se"])]
+    tables = [
+        (task_rows, ["case", "estimator", "truth", "estimate", "abs_error", "seconds"]),
+        (
+            summary_by_estimator(rows),
+            ["estimator", "mae_non_gaussian", "max_error_non_gaussian", "mae_gaussian", "failures", "median_seconds"],
+        ),
+        (_calibration_summary(rows), ["case", "draws", "failures", "mean", "spread", "mean_se", "coverage"]),
+        ([r for r in rows if r["part"] == "consistency"], ["case", "truth", "estimate", "se"]),
+    ]
     return "\n\n".join(table(part, columns) for part, columns in tables if part)
 
 

@@ -24,9 +24,20 @@ from mine.gaussian import kl_gaussians
 
 from .framework import Benchmark, figure, main, progress, save_figure, table
 
-ROWS = [("total_variation", {}), ("kl", {}), ("reverse_kl", {}), ("pearson", {}), ("neyman", {}),
-        ("squared_hellinger", {}), ("jeffrey", {}), ("jensen_shannon", {}), ("gan", {}),
-        ("alpha", {"alpha": -1.0}), ("alpha", {"alpha": 0.5}), ("alpha", {"alpha": 2.0})]
+ROWS = [
+    ("total_variation", {}),
+    ("kl", {}),
+    ("reverse_kl", {}),
+    ("pearson", {}),
+    ("neyman", {}),
+    ("squared_hellinger", {}),
+    ("jeffrey", {}),
+    ("jensen_shannon", {}),
+    ("gan", {}),
+    ("alpha", {"alpha": -1.0}),
+    ("alpha", {"alpha": 0.5}),
+    ("alpha", {"alpha": 2.0}),
+]
 P1, Q1 = (0.0, 1.0), (0.5, 1.2)
 KL2D = (np.array([0.0, 0.0]), np.array([[1.0, 0.5], [0.5, 1.0]]), np.array([1.0, -0.5]), np.diag([1.5, 0.8]))
 
@@ -70,11 +81,20 @@ def run(config: DivergencesConfig) -> list[dict]:
             p = rng.multivariate_normal(KL2D[0], KL2D[1], n)
             q = rng.multivariate_normal(KL2D[2], KL2D[3], n)
         start = time.perf_counter()
-        est = DivergenceEstimator(div, divergence_params=params or None, random_state=config.seed,
-                                  max_steps=config.max_steps).fit(p, q)
-        rows.append({"divergence": name, "n": n, "truth": truth, "estimate": est.estimate(),
-                     "relative_error": (est.estimate() - truth) / truth, "seconds": time.perf_counter() - start,
-                     "steps": sum(f.n_steps for f in est.folds_)})
+        est = DivergenceEstimator(
+            div, divergence_params=params or None, random_state=config.seed, max_steps=config.max_steps
+        ).fit(p, q)
+        rows.append(
+            {
+                "divergence": name,
+                "n": n,
+                "truth": truth,
+                "estimate": est.estimate(),
+                "relative_error": (est.estimate() - truth) / truth,
+                "seconds": time.perf_counter() - start,
+                "steps": sum(f.n_steps for f in est.folds_),
+            }
+        )
     return rows
 
 
@@ -100,8 +120,11 @@ def plot(rows, extras, config: DivergencesConfig, path) -> None:
 
 
 def report(rows, config) -> str:
-    return table(rows, ["divergence", "n", "truth", "estimate", "relative_error", "seconds"],
-                 {"relative_error": "+.3f", "seconds": ".1f"})
+    return table(
+        rows,
+        ["divergence", "n", "truth", "estimate", "relative_error", "seconds"],
+        {"relative_error": "+.3f", "seconds": ".1f"},
+    )
 
 
 BENCHMARK = Benchmark("divergences", run, DivergencesConfig(), QUICK, plot, report, __doc__)

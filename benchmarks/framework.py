@@ -103,8 +103,9 @@ def dumps(result: dict) -> str:
 def write_csv(rows: Sequence[dict], path: Path) -> None:
     """Rows as CSV (pandas); the columns are the union of the rows' keys, in first-seen order, and a
     list or dict in a cell is written as JSON."""
-    cells = [{k: json.dumps(_jsonable(v)) if isinstance(v, (list, dict)) else v for k, v in row.items()}
-             for row in rows]
+    cells = [
+        {k: json.dumps(_jsonable(v)) if isinstance(v, (list, dict)) else v for k, v in row.items()} for row in rows
+    ]
     pd.DataFrame(cells).to_csv(path, index=False)
 
 
@@ -138,8 +139,9 @@ def table(rows: Sequence[dict], columns: Sequence[str], formats: dict[str, str] 
     return frame.to_string(index=False, formatters={c: formatter(c) for c in columns})
 
 
-def level_stats(values: np.ndarray, levels: Sequence[float], steps_per_level: int,
-                tail_fraction: float) -> list[dict[str, Any]]:
+def level_stats(
+    values: np.ndarray, levels: Sequence[float], steps_per_level: int, tail_fraction: float
+) -> list[dict[str, Any]]:
     """Per staircase level: mean, bias, variance and MSE of per-step estimates over the level's last
     ``tail_fraction`` of steps (non-finite estimates, from a diverged critic, are counted and left out)."""
     tail = max(1, int(round(tail_fraction * steps_per_level)))
@@ -148,10 +150,18 @@ def level_stats(values: np.ndarray, levels: Sequence[float], steps_per_level: in
         window = np.asarray(values[(level + 1) * steps_per_level - tail : (level + 1) * steps_per_level], dtype=float)
         finite = window[np.isfinite(window)]
         mean = float(finite.mean()) if finite.size else math.nan
-        rows.append({"true_mi": float(truth), "steps_per_level": steps_per_level, "tail_steps": tail, "mean": mean,
-                     "bias": mean - truth, "variance": float(finite.var()) if finite.size else math.nan,
-                     "mse": float(np.mean((finite - truth) ** 2)) if finite.size else math.nan,
-                     "non_finite": int(window.size - finite.size)})
+        rows.append(
+            {
+                "true_mi": float(truth),
+                "steps_per_level": steps_per_level,
+                "tail_steps": tail,
+                "mean": mean,
+                "bias": mean - truth,
+                "variance": float(finite.var()) if finite.size else math.nan,
+                "mse": float(np.mean((finite - truth) ** 2)) if finite.size else math.nan,
+                "non_finite": int(window.size - finite.size),
+            }
+        )
     return rows
 
 
@@ -189,8 +199,9 @@ def override(config: Any, assignment: str) -> Any:
     old = current[field]
     try:
         if isinstance(old, tuple):
-            value: Any = (json.loads(text) if text.lstrip().startswith("[")
-                          else [t.strip() for t in text.split(",") if t.strip()])
+            value: Any = (
+                json.loads(text) if text.lstrip().startswith("[") else [t.strip() for t in text.split(",") if t.strip()]
+            )
             value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
         elif isinstance(old, bool):
             value = {"true": True, "false": False}[text.lower()]
@@ -214,8 +225,15 @@ def merge_results(benchmark: Benchmark, paths: Sequence[Path], out: Path) -> dic
     result = {
         "benchmark": benchmark.name,
         "mode": mode,
-        "parts": [{"file": str(p), "config": part["config"], "environment": part["environment"],
-                   "wall_seconds": part["wall_seconds"]} for p, part in zip(paths, parts)],
+        "parts": [
+            {
+                "file": str(p),
+                "config": part["config"],
+                "environment": part["environment"],
+                "wall_seconds": part["wall_seconds"],
+            }
+            for p, part in zip(paths, parts)
+        ],
         "config": parts[0]["config"],
         "environment": parts[0]["environment"],
         "wall_seconds": sum(part["wall_seconds"] for part in parts),
@@ -235,17 +253,28 @@ def main(benchmark: Benchmark, argv: Sequence[str] | None = None) -> dict[str, A
     """``python -m benchmarks.NAME [--quick] [--seed S] [--set FIELD=VALUE ...] [--out DIR] [--quiet]``,
     or ``--merge PART.json ...``."""
     parser = argparse.ArgumentParser(
-        prog=f"python -m benchmarks.{benchmark.name}", description=benchmark.description,
+        prog=f"python -m benchmarks.{benchmark.name}",
+        description=benchmark.description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--quick", action="store_true", help="the short configuration (about a minute)")
     parser.add_argument("--seed", type=int, default=None, help="override the config's seed")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"output folder (default {RESULTS})")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                        help="override one config field (repeatable), e.g. --set seed=3")
-    parser.add_argument("--merge", nargs="+", type=Path, metavar="PART.json",
-                        help="merge the rows of results run in parts into one result in --out")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override one config field (repeatable), e.g. --set seed=3",
+    )
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        metavar="PART.json",
+        help="merge the rows of results run in parts into one result in --out",
+    )
     args = parser.parse_args(argv)
     _progress["disable"] = args.quiet
     config = benchmark.quick if args.quick else benchmark.full
@@ -262,6 +291,8 @@ def main(benchmark: Benchmark, argv: Sequence[str] | None = None) -> dict[str, A
     if benchmark.report is not None:
         print(benchmark.report(result["rows"], config))
     stem = benchmark.name + ("_quick" if mode == "quick" else "")
-    print(f"wrote {args.out / stem}.json/.csv{'/.png' if benchmark.plot else ''} "
-          f"in {result['wall_seconds']:.0f} s", file=sys.stderr)
+    print(
+        f"wrote {args.out / stem}.json/.csv{'/.png' if benchmark.plot else ''} in {result['wall_seconds']:.0f} s",
+        file=sys.stderr,
+    )
     return result

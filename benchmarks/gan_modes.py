@@ -51,9 +51,18 @@ class GANModesConfig:
 
 DIGIT_TRIPLETS = 24  # stacked-digit samples kept and drawn per run
 
-QUICK = GANModesConfig(grid_seeds=(0,), grid_steps=60, grid_batch=64, grid_eval_every=30, digits_steps=10,
-                       digits_batch=16, digits_width=8, digits_eval_samples=500, divergences=("gan", "pearson"),
-                       table_steps=30)
+QUICK = GANModesConfig(
+    grid_seeds=(0,),
+    grid_steps=60,
+    grid_batch=64,
+    grid_eval_every=30,
+    digits_steps=10,
+    digits_batch=16,
+    digits_width=8,
+    digits_eval_samples=500,
+    divergences=("gan", "pearson"),
+    table_steps=30,
+)
 
 
 def _runs(config: GANModesConfig) -> list[tuple[str, GANConfig]]:
@@ -61,34 +70,83 @@ def _runs(config: GANModesConfig) -> list[tuple[str, GANConfig]]:
     runs = []
     for s in config.grid_seeds:
         for beta in (0.0, config.mine_beta):
-            runs.append(("grid", GANConfig(data="grid25", steps=config.grid_steps, batch_size=config.grid_batch,
-                                           eval_every=config.grid_eval_every, mine_beta=beta, seed=config.seed + s,
-                                           **common)))
+            runs.append(
+                (
+                    "grid",
+                    GANConfig(
+                        data="grid25",
+                        steps=config.grid_steps,
+                        batch_size=config.grid_batch,
+                        eval_every=config.grid_eval_every,
+                        mine_beta=beta,
+                        seed=config.seed + s,
+                        **common,
+                    ),
+                )
+            )
     for s in config.digits_seeds:
         for beta in (0.0, config.mine_beta):
-            runs.append(("digits", GANConfig(data="digits", steps=config.digits_steps, batch_size=config.digits_batch,
-                                             width=config.digits_width, eval_every=config.digits_steps,
-                                             eval_samples=config.digits_eval_samples, mine_beta=beta,
-                                             seed=config.seed + s, **common)))
+            runs.append(
+                (
+                    "digits",
+                    GANConfig(
+                        data="digits",
+                        steps=config.digits_steps,
+                        batch_size=config.digits_batch,
+                        width=config.digits_width,
+                        eval_every=config.digits_steps,
+                        eval_samples=config.digits_eval_samples,
+                        mine_beta=beta,
+                        seed=config.seed + s,
+                        **common,
+                    ),
+                )
+            )
     for name in config.divergences:
-        runs.append(("table", GANConfig(data="grid25", loss=name, steps=config.table_steps,
-                                        batch_size=config.grid_batch, eval_every=config.table_steps,
-                                        seed=config.seed, **common)))
+        runs.append(
+            (
+                "table",
+                GANConfig(
+                    data="grid25",
+                    loss=name,
+                    steps=config.table_steps,
+                    batch_size=config.grid_batch,
+                    eval_every=config.table_steps,
+                    seed=config.seed,
+                    **common,
+                ),
+            )
+        )
     return runs
 
 
 def _train(part: str, gan: GANConfig) -> tuple[dict, dict | None]:
     """One run as a row (a diverged run is a result too: its row carries the error)."""
-    row = {"part": part, "data": gan.data, "loss": gan.loss, "mine_beta": gan.mine_beta, "seed": gan.seed,
-           "steps": gan.steps, "lr_g": gan.lr_g, "lr_d": gan.lr_d}
+    row = {
+        "part": part,
+        "data": gan.data,
+        "loss": gan.loss,
+        "mine_beta": gan.mine_beta,
+        "seed": gan.seed,
+        "steps": gan.steps,
+        "lr_g": gan.lr_g,
+        "lr_d": gan.lr_d,
+    }
     try:
         result = train_gan(gan)
     except FloatingPointError as err:
         return {**row, "error": str(err)}, None
     final = result["final"]
-    return {**row, "modes": final["modes"], "n_modes": final["n_modes"], "high_quality": final.get("high_quality"),
-            "kl": final["kl"], "mi": final["mi"], "seconds": result["seconds"],
-            "classifier_accuracy": result.get("classifier_accuracy")}, result
+    return {
+        **row,
+        "modes": final["modes"],
+        "n_modes": final["n_modes"],
+        "high_quality": final.get("high_quality"),
+        "kl": final["kl"],
+        "mi": final["mi"],
+        "seconds": result["seconds"],
+        "classifier_accuracy": result.get("classifier_accuracy"),
+    }, result
 
 
 def run(config: GANModesConfig):
@@ -106,8 +164,11 @@ def run(config: GANModesConfig):
         key = f"{part} | {gan.loss} | beta={gan.mine_beta:g} | seed={gan.seed}"
         if part == "grid":
             samples[key] = np.round(result["samples"][:500], 2).tolist()  # enough to draw
-            curves[key] = {"mine_beta": gan.mine_beta, "seed": gan.seed,
-                           "points": [{k: h.get(k) for k in ("step", "modes", "kl", "mi")} for h in result["history"]]}
+            curves[key] = {
+                "mine_beta": gan.mine_beta,
+                "seed": gan.seed,
+                "points": [{k: h.get(k) for k in ("step", "modes", "kl", "mi")} for h in result["history"]],
+            }
         else:
             samples[key] = np.round(result["samples"][:DIGIT_TRIPLETS], 2).tolist()
     return rows + summary(rows), {"samples": samples, "curves": curves}
@@ -170,8 +231,13 @@ def _plot_curves(curves: dict, path) -> None:
     markers = "o^sDv<>"
     for curve in curves.values():
         points, mine_run = curve["points"], curve["mine_beta"] > 0
-        style = dict(color="tab:red" if mine_run else "tab:blue", alpha=0.8, marker=markers[curve["seed"] % 7],
-                     markersize=3, label=f"seed {curve['seed']}, " + ("GAN + MINE" if mine_run else "GAN"))
+        style = dict(
+            color="tab:red" if mine_run else "tab:blue",
+            alpha=0.8,
+            marker=markers[curve["seed"] % 7],
+            markersize=3,
+            label=f"seed {curve['seed']}, " + ("GAN + MINE" if mine_run else "GAN"),
+        )
         steps = [p["step"] for p in points]
         axes[0].plot(steps, [p["modes"] for p in points], **style)
         if mine_run:
@@ -205,11 +271,14 @@ def _plot_digits(rows, samples, config: GANModesConfig, path) -> None:
             # (lines, samples per line, channel, 10, 10) -> a (10 lines) x (10 * 3 * per_line) picture
             canvas = padded.reshape(lines, per_line, 3, 10, 10).transpose(0, 3, 1, 2, 4)
             ax.imshow(np.clip((canvas.reshape(lines * 10, per_line * 30) + 1) / 2, 0, 1), cmap="gray", vmin=0, vmax=1)
-            result = next((r for r in rows if r["part"] == "digits" and r["mine_beta"] == beta
-                           and r["seed"] == seed), {})
+            result = next(
+                (r for r in rows if r["part"] == "digits" and r["mine_beta"] == beta and r["seed"] == seed), {}
+            )
             label = "GAN" if beta == 0 else f"GAN + MINE (beta {beta:g})"
-            ax.set_title(f"{label}, seed {seed}: {result.get('modes', '?')}/1000 modes, "
-                         f"KL {result.get('kl', float('nan')):.2f}", fontsize=8)
+            ax.set_title(
+                f"{label}, seed {seed}: {result.get('modes', '?')}/1000 modes, KL {result.get('kl', float('nan')):.2f}",
+                fontsize=8,
+            )
     fig.suptitle("Stacked digits: each sample as its three channels", fontsize=10)
     save_figure(fig, path)
 
@@ -239,10 +308,19 @@ def _plot_table(rows, path) -> None:
 def report(rows, config) -> str:
     runs = [r for r in rows if "summary" not in r["part"]]
     summaries = [r for r in rows if "summary" in r["part"]]
-    return (table(runs, ["part", "loss", "mine_beta", "seed", "lr_g", "modes", "high_quality", "kl", "mi", "seconds"],
-                  {"high_quality": ".3f", "kl": ".3f", "mi": ".3f", "seconds": ".0f", "mine_beta": "g", "lr_g": "g"})
-            + "\n\n" + table(summaries, ["part", "mine_beta", "runs", "modes_mean", "modes_sd", "high_quality_mean",
-                                         "kl_mean", "kl_sd"], {"mine_beta": "g"}))
+    return (
+        table(
+            runs,
+            ["part", "loss", "mine_beta", "seed", "lr_g", "modes", "high_quality", "kl", "mi", "seconds"],
+            {"high_quality": ".3f", "kl": ".3f", "mi": ".3f", "seconds": ".0f", "mine_beta": "g", "lr_g": "g"},
+        )
+        + "\n\n"
+        + table(
+            summaries,
+            ["part", "mine_beta", "runs", "modes_mean", "modes_sd", "high_quality_mean", "kl_mean", "kl_sd"],
+            {"mine_beta": "g"},
+        )
+    )
 
 
 BENCHMARK = Benchmark("gan_modes", run, GANModesConfig(), QUICK, plot, report, __doc__)

@@ -96,8 +96,11 @@ def plot(rows, extras, config: GaussianConfig, path) -> None:
 
 
 def report(rows, config) -> str:
-    return table(rows, ["dim", "rho", "truth", "estimator", "estimate", "error", "seconds"],
-                 {"rho": ".2f", "truth": ".3f", "estimate": ".3f", "error": "+.3f", "seconds": ".1f"})
+    return table(
+        rows,
+        ["dim", "rho", "truth", "estimator", "estimate", "error", "seconds"],
+        {"rho": ".2f", "truth": ".3f", "estimate": ".3f", "error": "+.3f", "seconds": ".1f"},
+    )
 
 
 BENCHMARK = Benchmark("gaussian", run, GaussianConfig(), QUICK, plot, report, __doc__)

@@ -38,8 +38,12 @@ from mine.training import CriticTrainer
 from .framework import Benchmark, figure, level_stats, main, progress, save_figure, table
 
 PAIRS = ("MINE (DV + EMA)", "NWJ", "InfoNCE", "SMILE tau=5")
-OURS = {"MINE (DV + EMA)": ("dv", {}), "NWJ": ("nwj", {}), "InfoNCE": ("infonce", {}),
-        "SMILE tau=5": ("smile", {"smile_tau": 5.0})}
+OURS = {
+    "MINE (DV + EMA)": ("dv", {}),
+    "NWJ": ("nwj", {}),
+    "InfoNCE": ("infonce", {}),
+    "SMILE tau=5": ("smile", {"smile_tau": 5.0}),
+}
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,16 @@ class PeersConfig:
     seed: int = 0
 
 
-QUICK = PeersConfig(dim=5, levels=(2.0, 4.0), steps_per_level=50, hidden=(64, 64), speed_batch_sizes=(64,),
-                    speed_critics=("separable",), speed_seconds=0.5, speed_blocks=2)
+QUICK = PeersConfig(
+    dim=5,
+    levels=(2.0, 4.0),
+    steps_per_level=50,
+    hidden=(64, 64),
+    speed_batch_sizes=(64,),
+    speed_critics=("separable",),
+    speed_seconds=0.5,
+    speed_blocks=2,
+)
 
 
 def torch_mist_version() -> str | None:
@@ -80,8 +92,9 @@ def _their_critic(ours: torch.nn.Module, kind: str, config: PeersConfig) -> torc
     relu = torch.nn.ReLU(True)
     with torch.no_grad():
         if kind == "separable":
-            theirs = separable_critic(config.dim, config.dim, list(config.hidden), k_dim=config.embed_dim,
-                                      nonlinearity=relu)
+            theirs = separable_critic(
+                config.dim, config.dim, list(config.hidden), k_dim=config.embed_dim, nonlinearity=relu
+            )
             for mine_param, their_param in zip(ours.parameters(), theirs.parameters(), strict=True):
                 their_param.copy_(mine_param)
         else:
@@ -139,10 +152,18 @@ def staircase(config: PeersConfig) -> list[dict]:
         for pair, steps in pairs.items():
             for lib, fn in steps.items():
                 estimates[pair, lib][step] = float(fn(x, z))
-    return [{"part": "staircase", "estimator": pair, "library": lib, "critic": config.critic,
-             "batch_size": config.batch_size, **stats}
-            for (pair, lib), values in estimates.items()
-            for stats in level_stats(values, config.levels, config.steps_per_level, config.tail_fraction)]
+    return [
+        {
+            "part": "staircase",
+            "estimator": pair,
+            "library": lib,
+            "critic": config.critic,
+            "batch_size": config.batch_size,
+            **stats,
+        }
+        for (pair, lib), values in estimates.items()
+        for stats in level_stats(values, config.levels, config.steps_per_level, config.tail_fraction)
+    ]
 
 
 def _time_steps(step: Callable, batches: list, first: int, n: int) -> float:
@@ -157,8 +178,7 @@ def _rates(pair: str, kind: str, batch: int, config: PeersConfig, generator: tor
     """Median steps per second over alternating timed blocks: ours, then theirs, ``speed_blocks`` times."""
     pair_steps = make_pair(pair, kind, config)
     # theirs timed without the logged estimate their training loop also computes (favours them)
-    steps = {"mine": pair_steps["mine"],
-             "torch-mist": lambda x, z: pair_steps["torch-mist"](x, z, estimate=False)}
+    steps = {"mine": pair_steps["mine"], "torch-mist": lambda x, z: pair_steps["torch-mist"](x, z, estimate=False)}
     rho = float(rho_for_mi(4.0, config.dim))
     # distinct batches in turn: torch-mist caches critic outputs for a repeated input
     batches = [sample_correlated_torch(batch, rho, config.dim, generator) for _ in range(8)]
@@ -186,31 +206,52 @@ def speed(config: PeersConfig) -> list[dict]:
     generator = torch.Generator().manual_seed(config.seed)
     for pair, kind, batch in progress(cases, desc="peers speed"):
         for lib, (n, rate) in _rates(pair, kind, batch, config, generator).items():
-            rows.append({"part": "speed", "estimator": pair, "library": lib, "critic": kind, "batch_size": batch,
-                         "steps_per_block": n, "steps_per_second": rate})
+            rows.append(
+                {
+                    "part": "speed",
+                    "estimator": pair,
+                    "library": lib,
+                    "critic": kind,
+                    "batch_size": batch,
+                    "steps_per_block": n,
+                    "steps_per_second": rate,
+                }
+            )
     return rows
 
 
 def ratios(rows: list[dict]) -> list[dict]:
     """Ours / theirs: MSE per level (lower is better) and steps per second (higher is better)."""
-    index = {(r["part"], r["estimator"], r["library"], r["critic"], r["batch_size"], r.get("true_mi")): r
-             for r in rows}
+    index = {(r["part"], r["estimator"], r["library"], r["critic"], r["batch_size"], r.get("true_mi")): r for r in rows}
     out = []
     for (part, pair, lib, critic, batch, mi), row in index.items():
         if lib != "mine":
             continue
         theirs = index[part, pair, "torch-mist", critic, batch, mi]
         key = "mse" if part == "staircase" else "steps_per_second"
-        out.append({"part": f"ratio: {key}", "estimator": pair, "critic": critic, "batch_size": batch,
-                    "true_mi": mi, "ours": row[key], "theirs": theirs[key], "ratio": row[key] / theirs[key]})
+        out.append(
+            {
+                "part": f"ratio: {key}",
+                "estimator": pair,
+                "critic": critic,
+                "batch_size": batch,
+                "true_mi": mi,
+                "ours": row[key],
+                "theirs": theirs[key],
+                "ratio": row[key] / theirs[key],
+            }
+        )
     return out
 
 
 def run(config: PeersConfig):
     version = torch_mist_version()
     if version is None:
-        print("torch-mist is not installed: skipping the side-by-side run "
-              "(install it with: bash benchmarks/install_peers.sh)", file=sys.stderr)
+        print(
+            "torch-mist is not installed: skipping the side-by-side run "
+            "(install it with: bash benchmarks/install_peers.sh)",
+            file=sys.stderr,
+        )
         return [], {"torch_mist_version": None, "skipped": "torch-mist not installed"}
     rows = staircase(config) + speed(config)
     return rows + ratios(rows), {"torch_mist_version": version}
@@ -223,8 +264,14 @@ def plot(rows, extras, config: PeersConfig, path) -> None:
     for k, pair in enumerate(PAIRS):
         for lib, style in (("mine", "-"), ("torch-mist", "--")):
             pts = [r for r in rows if r["part"] == "staircase" and r["estimator"] == pair and r["library"] == lib]
-            axes[0].plot([r["true_mi"] for r in pts], [r["mse"] for r in pts], style, marker="o", color=f"C{k}",
-                         label=f"{pair} ({lib})")
+            axes[0].plot(
+                [r["true_mi"] for r in pts],
+                [r["mse"] for r in pts],
+                style,
+                marker="o",
+                color=f"C{k}",
+                label=f"{pair} ({lib})",
+            )
     axes[0].set_yscale("log")
     axes[0].set_xlabel("true MI [nats]")
     axes[0].set_ylabel("MSE over the level's last quarter [nats^2]")
@@ -245,8 +292,11 @@ def report(rows, config) -> str:
     if not rows:
         return "torch-mist not installed: nothing compared"
     ratio_rows = [r for r in rows if r["part"].startswith("ratio")]
-    return table(ratio_rows, ["part", "estimator", "critic", "batch_size", "true_mi", "ours", "theirs", "ratio"],
-                 {"ours": ".4g", "theirs": ".4g", "ratio": ".2f", "true_mi": ".0f"})
+    return table(
+        ratio_rows,
+        ["part", "estimator", "critic", "batch_size", "true_mi", "ours", "theirs", "ratio"],
+        {"ours": ".4g", "theirs": ".4g", "ratio": ".2f", "true_mi": ".0f"},
+    )
 
 
 BENCHMARK = Benchmark("peers", run, PeersConfig(), QUICK, plot, report, __doc__)

@@ -41,16 +41,23 @@ class SpeedConfig:
     seed: int = 0
 
 
-QUICK = SpeedConfig(critics=("separable", "concat, all pairs"), batch_sizes=(64, 256), dims=(10,),
-                    dtypes=("float32",), seconds_per_config=0.5, isolate=False)
+QUICK = SpeedConfig(
+    critics=("separable", "concat, all pairs"),
+    batch_sizes=(64, 256),
+    dims=(10,),
+    dtypes=("float32",),
+    seconds_per_config=0.5,
+    isolate=False,
+)
 
 
 def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
 
 
-def measure(critic: str, batch_size: int, dim: int, dtype: str, seconds: float, max_steps: int,
-            device: str, seed: int) -> dict:
+def measure(
+    critic: str, batch_size: int, dim: int, dtype: str, seconds: float, max_steps: int, device: str, seed: int
+) -> dict:
     """Steps per second of ``MINE.fit`` and its peak memory above the process's state before it."""
     import torch
 
@@ -61,9 +68,18 @@ def measure(critic: str, batch_size: int, dim: int, dtype: str, seconds: float, 
     x, z = sample_correlated(n_train + batch_size, 0.5, dim, random_state=seed)
 
     def fit(steps: int) -> float:
-        est = MINE(**CRITICS[critic], batch_size=batch_size, max_steps=steps, eval_every=steps, patience=1,
-                   folds=1, heldout_fraction=batch_size / (n_train + batch_size), dtype=dtype, device=device,
-                   random_state=seed)
+        est = MINE(
+            **CRITICS[critic],
+            batch_size=batch_size,
+            max_steps=steps,
+            eval_every=steps,
+            patience=1,
+            folds=1,
+            heldout_fraction=batch_size / (n_train + batch_size),
+            dtype=dtype,
+            device=device,
+            random_state=seed,
+        )
         start = time.perf_counter()
         est.fit(x, z)
         if device != "cpu":
@@ -83,9 +99,17 @@ def measure(critic: str, batch_size: int, dim: int, dtype: str, seconds: float, 
         peak = torch.cuda.max_memory_allocated() / 2**20
     else:
         peak = _peak_rss_mib() - before
-    return {"critic": critic, "batch_size": batch_size, "dim": dim, "dtype": dtype, "steps": steps,
-            "steps_per_second": steps / elapsed, "ms_per_step": 1000 * elapsed / steps, "peak_memory_mib": peak,
-            "memory_kind": "peak RSS growth" if device == "cpu" else "CUDA peak allocated"}
+    return {
+        "critic": critic,
+        "batch_size": batch_size,
+        "dim": dim,
+        "dtype": dtype,
+        "steps": steps,
+        "steps_per_second": steps / elapsed,
+        "ms_per_step": 1000 * elapsed / steps,
+        "peak_memory_mib": peak,
+        "memory_kind": "peak RSS growth" if device == "cpu" else "CUDA peak allocated",
+    }
 
 
 def _measure(args: tuple) -> dict:
@@ -93,9 +117,14 @@ def _measure(args: tuple) -> dict:
 
 
 def run(config: SpeedConfig) -> list[dict]:
-    jobs = [(c, b, d, t, config.seconds_per_config, config.max_steps, config.device, config.seed)
-            for c in config.critics for d in config.dims for t in config.dtypes for b in config.batch_sizes
-            if not (c == "concat, all pairs" and b > config.concat_all_max_batch)]
+    jobs = [
+        (c, b, d, t, config.seconds_per_config, config.max_steps, config.device, config.seed)
+        for c in config.critics
+        for d in config.dims
+        for t in config.dtypes
+        for b in config.batch_sizes
+        if not (c == "concat, all pairs" and b > config.concat_all_max_batch)
+    ]
     if not config.isolate:  # quick mode: one process, so the memory column is a running peak
         return [_measure(job) for job in progress(jobs, desc="speed")]
     with multiprocessing.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
@@ -128,8 +157,11 @@ def plot(rows, extras, config: SpeedConfig, path) -> None:
 
 
 def report(rows, config) -> str:
-    return table(rows, ["critic", "dim", "dtype", "batch_size", "steps", "steps_per_second", "ms_per_step",
-                        "peak_memory_mib"], {"steps_per_second": ".1f", "ms_per_step": ".2f", "peak_memory_mib": ".0f"})
+    return table(
+        rows,
+        ["critic", "dim", "dtype", "batch_size", "steps", "steps_per_second", "ms_per_step", "peak_memory_mib"],
+        {"steps_per_second": ".1f", "ms_per_step": ".2f", "peak_memory_mib": ".0f"},
+    )
 
 
 BENCHMARK = Benchmark("speed", run, SpeedConfig(), QUICK, plot, report, __doc__)

@@ -59,8 +59,16 @@ class StaircaseConfig:
     seed: int = 0
 
 
-QUICK = StaircaseConfig(dim=5, levels=(2.0, 4.0), steps_per_level=60, batch_size=32, hidden=(64, 64),
-                        secondary_batch_sizes=(64,), secondary_steps_per_level=40, trace_bin=5)
+QUICK = StaircaseConfig(
+    dim=5,
+    levels=(2.0, 4.0),
+    steps_per_level=60,
+    batch_size=32,
+    hidden=(64, 64),
+    secondary_batch_sizes=(64,),
+    secondary_steps_per_level=40,
+    trace_bin=5,
+)
 
 
 def make_trainer(kind: str, bound: str, config: StaircaseConfig) -> CriticTrainer:
@@ -89,13 +97,22 @@ def train(config: StaircaseConfig, batch_size: int, critics, steps_per_level: in
     return {key: estimates[k].numpy().astype(np.float64) for k, key in enumerate(keys)}
 
 
-def summarise(traces: dict[tuple, np.ndarray], config: StaircaseConfig, batch_size: int,
-              steps_per_level: int) -> list[dict]:
+def summarise(
+    traces: dict[tuple, np.ndarray], config: StaircaseConfig, batch_size: int, steps_per_level: int
+) -> list[dict]:
     """Bias, variance and MSE over the last ``tail_fraction`` of every level."""
-    return [{"batch_size": batch_size, "critic": critic, "bound": bound, **stats,
-             "diverged": stats["non_finite"] > 0, "log_batch": math.log(batch_size)}
-            for (critic, bound), values in traces.items()
-            for stats in level_stats(values, config.levels, steps_per_level, config.tail_fraction)]
+    return [
+        {
+            "batch_size": batch_size,
+            "critic": critic,
+            "bound": bound,
+            **stats,
+            "diverged": stats["non_finite"] > 0,
+            "log_batch": math.log(batch_size),
+        }
+        for (critic, bound), values in traces.items()
+        for stats in level_stats(values, config.levels, steps_per_level, config.tail_fraction)
+    ]
 
 
 def binned(values: np.ndarray, width: int) -> list[float]:
@@ -116,8 +133,14 @@ def run(config: StaircaseConfig):
 def plot(rows, extras, config: StaircaseConfig, path) -> None:
     traces = extras["traces"]
     critics = list(dict.fromkeys(key.split(" | ")[0] for key in traces))
-    fig, axes = figure(len(critics), len(config.bounds), figsize=(2.9 * len(config.bounds), 2.7 * len(critics)),
-                       squeeze=False, sharex=True, sharey=True)
+    fig, axes = figure(
+        len(critics),
+        len(config.bounds),
+        figsize=(2.9 * len(config.bounds), 2.7 * len(critics)),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+    )
     steps = config.steps_per_level * len(config.levels)
     truth = np.repeat(config.levels, config.steps_per_level)
     for r, critic in enumerate(critics):
@@ -139,8 +162,11 @@ def plot(rows, extras, config: StaircaseConfig, path) -> None:
                 ax.set_ylabel(f"{critic} critic\nMI [nats]")
             if r == len(critics) - 1:
                 ax.set_xlabel("step")
-    fig.suptitle(f"Gaussian staircase, {config.dim}-D, batch {config.batch_size} "
-                 f"(light: means of {config.trace_bin} steps; black: true MI)", fontsize=10)
+    fig.suptitle(
+        f"Gaussian staircase, {config.dim}-D, batch {config.batch_size} "
+        f"(light: means of {config.trace_bin} steps; black: true MI)",
+        fontsize=10,
+    )
     save_figure(fig, path)
     plot_batch_sizes(rows, config, path.with_name(path.stem + "_batch.png"))
 
@@ -154,8 +180,15 @@ def plot_batch_sizes(rows, config: StaircaseConfig, path) -> None:
         for ax, stat in zip(axes, ("variance", "bias")):
             for style, b in zip(("-", "--", ":"), sizes):
                 pts = [r for r in rows if r["critic"] == critic and r["bound"] == bound and r["batch_size"] == b]
-                ax.plot([r["true_mi"] for r in pts], [r[stat] for r in pts], style, marker="o", ms=3,
-                        color=f"C{config.bounds.index(bound)}", label=f"{bound}, B={b}" if stat == "bias" else None)
+                ax.plot(
+                    [r["true_mi"] for r in pts],
+                    [r[stat] for r in pts],
+                    style,
+                    marker="o",
+                    ms=3,
+                    color=f"C{config.bounds.index(bound)}",
+                    label=f"{bound}, B={b}" if stat == "bias" else None,
+                )
     axes[0].set_yscale("log")
     axes[0].set_ylabel("variance of the estimate [nats^2]")
     axes[1].set_ylabel("bias [nats]")
@@ -168,8 +201,11 @@ def plot_batch_sizes(rows, config: StaircaseConfig, path) -> None:
 
 
 def report(rows, config) -> str:
-    return table(rows, ["batch_size", "critic", "bound", "true_mi", "mean", "bias", "variance", "mse"],
-                 {"true_mi": ".0f", "mean": ".3f", "bias": ".3f", "variance": ".4f", "mse": ".3f"})
+    return table(
+        rows,
+        ["batch_size", "critic", "bound", "true_mi", "mean", "bias", "variance", "mse"],
+        {"true_mi": ".0f", "mean": ".3f", "bias": ".3f", "variance": ".4f", "mse": ".3f"},
+    )
 
 
 BENCHMARK = Benchmark("staircase", run, StaircaseConfig(), QUICK, plot, report, __doc__)

@@ -25,15 +25,20 @@ def main() -> None:
     rows = []
     for kind in ("kl", "squared_hellinger"):
         for label, (p, q) in {"0 vs 1": (first, second), "1 vs 0": (second, first)}.items():
-            est = DivergenceEstimator(divergence=kind, batch_size=16, hidden=(64, 64), max_steps=steps,
-                                      random_state=0).fit(p, q)
+            est = DivergenceEstimator(
+                divergence=kind, batch_size=16, hidden=(64, 64), max_steps=steps, random_state=0
+            ).fit(p, q)
             low, high = est.interval()
             rows.append({"divergence": kind, "pair": label, "estimate": est.estimate(), "low": low, "high": high})
             print(f"{kind:>18} {label}: {est.estimate():.3f} nats (95% interval {low:.3f} to {high:.3f})")
     fig, ax = plt.subplots(figsize=(7, 4))
     labels = [f"{r['divergence']}\n{r['pair']}" for r in rows]
-    ax.bar(labels, [r["estimate"] for r in rows],
-           yerr=[[r["estimate"] - r["low"] for r in rows], [r["high"] - r["estimate"] for r in rows]], capsize=4)
+    ax.bar(
+        labels,
+        [r["estimate"] for r in rows],
+        yerr=[[r["estimate"] - r["low"] for r in rows], [r["high"] - r["estimate"] for r in rows]],
+        capsize=4,
+    )
     ax.set_ylabel("lower bound on the divergence")
     ax.set_title(f"wine cultivars: {len(first)} and {len(second)} samples, 13 measurements")
     save(fig, args.out, "example_class_divergence.png")

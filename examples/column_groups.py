@@ -33,8 +33,12 @@ def main() -> None:
     print(f"  Gaussian  {gaussian:.3f} nats (from the covariance: exact only for Gaussian data)")
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     est.plot_history(ax=left)
-    right.bar(["MINE", "KSG", "Gaussian"], [est.mi(), knn, gaussian],
-              yerr=[[est.mi() - low, 0, 0], [high - est.mi(), 0, 0]], capsize=4)
+    right.bar(
+        ["MINE", "KSG", "Gaussian"],
+        [est.mi(), knn, gaussian],
+        yerr=[[est.mi() - low, 0, 0], [high - est.mi(), 0, 0]],
+        capsize=4,
+    )
     right.set_ylabel("nats")
     right.set_title("I(mean measurements; worst measurements)")
     save(fig, args.out, "example_column_groups.png")

@@ -40,7 +40,7 @@ def main() -> None:
         opt_d.zero_grad()
         d_loss.backward()
         opt_d.step()
-        reg.update(fake.detach(), c)                                    # train T on detached samples
+        reg.update(fake.detach(), c)  # train T on detached samples
         g_loss = bce(D(fake), torch.ones(batch, 1)) + reg.penalty(fake, c)  # -beta * I_hat reaches G
         opt_g.zero_grad()
         g_loss.backward()

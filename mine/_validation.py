@@ -79,8 +79,11 @@ class Integer:
     high: int | None = None
 
     def accepts(self, value) -> bool:
-        return (_is_number(value, numbers.Integral) and (self.low is None or value >= self.low)
-                and (self.high is None or value <= self.high))
+        return (
+            _is_number(value, numbers.Integral)
+            and (self.low is None or value >= self.low)
+            and (self.high is None or value <= self.high)
+        )
 
     def describe(self) -> str:
         if self.high is None:
@@ -201,9 +204,7 @@ def as_2d_float(data, name: str) -> np.ndarray:
     if np.iscomplexobj(array):
         raise TypeError(f"{name} must be real-valued, got complex dtype {array.dtype}")
     if array.ndim not in (1, 2):
-        raise ValueError(
-            f"{name} must be 1-D (n,) or 2-D (n, d), got a {array.ndim}-D array of shape {array.shape}"
-        )
+        raise ValueError(f"{name} must be 1-D (n,) or 2-D (n, d), got a {array.ndim}-D array of shape {array.shape}")
     if array.ndim == 1:
         array = array[:, None]
     if array.shape[0] == 0 or array.shape[1] == 0:
@@ -220,7 +221,6 @@ def check_paired(x, z, x_name: str = "x", z_name: str = "z") -> tuple[np.ndarray
     z = as_2d_float(z, z_name)
     if x.shape[0] != z.shape[0]:
         raise ValueError(
-            f"{x_name} and {z_name} must have the same number of rows (samples), "
-            f"got {x.shape[0]} and {z.shape[0]}"
+            f"{x_name} and {z_name} must have the same number of rows (samples), got {x.shape[0]} and {z.shape[0]}"
         )
     return x, z

@@ -112,8 +112,9 @@ def f_divergence_bound(scores: Scores, divergence: str | Divergence = "kl", **pa
     The scores are the raw outputs V; g_f and f* come from :mod:`mine.divergences`.
     """
     div = get_divergence(divergence, **params)
-    return (weighted_mean(div.activation(scores.joint), scores.joint_weight)
-            - weighted_mean(div.conjugate_of_activation(scores.marginal), scores.marginal_weight))
+    return weighted_mean(div.activation(scores.joint), scores.joint_weight) - weighted_mean(
+        div.conjugate_of_activation(scores.marginal), scores.marginal_weight
+    )
 
 
 def nwj(scores: Scores) -> Tensor:
@@ -168,9 +169,7 @@ class MovingAverage:
         if self.log_value is None or self.rate == 1.0:
             self.log_value = new
         else:
-            self.log_value = torch.logaddexp(
-                self.log_value + math.log1p(-self.rate), new + math.log(self.rate)
-            )
+            self.log_value = torch.logaddexp(self.log_value + math.log1p(-self.rate), new + math.log(self.rate))
         return self.log_value
 
 
@@ -278,8 +277,12 @@ def _js_bound() -> Bound:
 
 def _smile_bound(smile_tau: float = 5.0) -> Bound:
     validate_params("bound 'smile'", {"smile_tau": [Real(0, math.inf, "neither")]}, {"smile_tau": smile_tau})
-    return Bound("smile", partial(smile, tau=float(smile_tau)), js_objective,
-                 description=f"SMILE (tau={smile_tau:g}), trained on JS")
+    return Bound(
+        "smile",
+        partial(smile, tau=float(smile_tau)),
+        js_objective,
+        description=f"SMILE (tau={smile_tau:g}), trained on JS",
+    )
 
 
 def f_bound(divergence: str | Divergence = "kl", divergence_params: dict | None = None) -> Bound:
@@ -288,8 +291,9 @@ def f_bound(divergence: str | Divergence = "kl", divergence_params: dict | None 
     div = get_divergence(divergence, **params)  # fails early on an unknown name or bad params
     key = divergence if isinstance(divergence, str) else div
     value = partial(f_divergence_bound, divergence=key, **params)
-    return Bound("f", value, value, description=f"dual f-divergence bound, {div.name}{params or ''}",
-                 floor=div.f_at_one)
+    return Bound(
+        "f", value, value, description=f"dual f-divergence bound, {div.name}{params or ''}", floor=div.f_at_one
+    )
 
 
 register_bound("dv", _dv_bound, aliases=("mine",))
@@ -310,13 +314,20 @@ def pooled_value(bound: Bound, blocks: Sequence[Scores]) -> Tensor:
     if not blocks:
         raise ValueError("no score blocks to pool")
     if bound.needs_matrix:
-        sizes = torch.stack([torch.tensor(float(b.joint.numel())) if b.joint_weight is None
-                             else b.joint_weight.sum(-1) for b in blocks]).to(blocks[0].joint)
+        sizes = torch.stack(
+            [torch.tensor(float(b.joint.numel())) if b.joint_weight is None else b.joint_weight.sum(-1) for b in blocks]
+        ).to(blocks[0].joint)
         values = torch.stack([bound.value(b) for b in blocks])
         return (values * sizes).sum(0) / sizes.sum(0)
     joint = torch.cat([b.joint.reshape(-1) for b in blocks])
     marginal = torch.cat([b.marginal.reshape(-1) for b in blocks])
     if blocks[0].joint_weight is None:
         return bound.value(Scores(joint, marginal))
-    return bound.value(Scores(joint, marginal, joint_weight=torch.cat([b.joint_weight for b in blocks], -1),
-                              marginal_weight=torch.cat([b.marginal_weight for b in blocks], -1)))
+    return bound.value(
+        Scores(
+            joint,
+            marginal,
+            joint_weight=torch.cat([b.joint_weight for b in blocks], -1),
+            marginal_weight=torch.cat([b.marginal_weight for b in blocks], -1),
+        )
+    )

@@ -44,7 +44,7 @@ def _parameter_help(cls) -> dict[str, str]:
         return {}
     docs: dict[str, list[str]] = {}
     names: list[str] = []
-    for line in lines[lines.index("Parameters") + 2:]:
+    for line in lines[lines.index("Parameters") + 2 :]:
         if line.startswith(" ") and names:
             for name in names:
                 docs[name].append(line.strip())
@@ -53,8 +53,10 @@ def _parameter_help(cls) -> dict[str, str]:
             docs.update({n: [] for n in names})
         elif line.strip():
             break  # the next section
-    return {name: re.sub(r":\w+:`([^`]+)`|``([^`]+)``", lambda m: m.group(1) or m.group(2), " ".join(text))
-            for name, text in docs.items()}
+    return {
+        name: re.sub(r":\w+:`([^`]+)`|``([^`]+)``", lambda m: m.group(1) or m.group(2), " ".join(text))
+        for name, text in docs.items()
+    }
 
 
 def _choices(constraints: list) -> tuple[str, ...] | None:
@@ -66,16 +68,21 @@ def _choices(constraints: list) -> tuple[str, ...] | None:
 def _signature_options(cls, constraints: dict) -> list[_Option]:
     """MINE's parameters: default, annotation, docstring line, choices from its constraints."""
     docs = _parameter_help(cls)
-    return [_Option(p.name, p.default, str(p.annotation), docs.get(p.name, ""), _choices(constraints.get(p.name, [])))
-            for p in inspect.signature(cls).parameters.values()]
+    return [
+        _Option(p.name, p.default, str(p.annotation), docs.get(p.name, ""), _choices(constraints.get(p.name, [])))
+        for p in inspect.signature(cls).parameters.values()
+    ]
 
 
 def _field_options(config_cls, constraints: dict) -> list[_Option]:
     """A dataclass's fields (GANConfig) as options."""
     defaults, docs = config_cls(), _parameter_help(config_cls)
-    return [_Option(f.name, getattr(defaults, f.name), str(f.type), docs.get(f.name, ""),
-                    _choices(constraints.get(f.name, [])))
-            for f in dataclasses.fields(config_cls)]
+    return [
+        _Option(
+            f.name, getattr(defaults, f.name), str(f.type), docs.get(f.name, ""), _choices(constraints.get(f.name, []))
+        )
+        for f in dataclasses.fields(config_cls)
+    ]
 
 
 def _key_values(text: str) -> tuple[str, float]:
@@ -88,8 +95,11 @@ def _key_values(text: str) -> tuple[str, float]:
 def _scalar(annotation: str, default: Any):
     """A parser of one value: the type of the default, or the annotation's when the default is None."""
     kinds = {k.strip() for k in annotation.split("|")}
-    base = type(default) if default is not None else next(
-        ({"int": int, "float": float}[k] for k in ("int", "float") if k in kinds), str)
+    base = (
+        type(default)
+        if default is not None
+        else next(({"int": int, "float": float}[k] for k in ("int", "float") if k in kinds), str)
+    )
     if "None" not in kinds:
         return base
     return lambda text: None if text.lower() == "none" else base(text)
@@ -106,13 +116,15 @@ def _add_options(parser: argparse.ArgumentParser, options: list[_Option], cli_de
         if isinstance(o.default, bool):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=text)
         elif o.annotation.startswith("dict"):  # NAME=VALUE pairs, e.g. --divergence-params alpha=2
-            parser.add_argument(flag, flag.rstrip("s"), type=_key_values, action="append", default=None,
-                                metavar="NAME=VALUE", help=text)
+            parser.add_argument(
+                flag, flag.rstrip("s"), type=_key_values, action="append", default=None, metavar="NAME=VALUE", help=text
+            )
         elif isinstance(o.default, tuple):
             parser.add_argument(flag, type=int, nargs="+", default=default, metavar="N", help=text)
         else:
-            parser.add_argument(flag, type=_scalar(o.annotation, o.default), default=default, choices=o.choices,
-                                help=text)
+            parser.add_argument(
+                flag, type=_scalar(o.annotation, o.default), default=default, choices=o.choices, help=text
+            )
 
 
 def _values(args: argparse.Namespace, options: list[_Option]) -> dict[str, Any]:
@@ -146,8 +158,11 @@ def _fit(est: MINE, x, z) -> tuple[MINE, list[str]]:
 
 def _report(est: MINE, units: str, seconds: float, notes: list[str], extra: dict | None = None) -> dict:
     low, high = est.mi_interval(0.95, units)
-    params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in est.get_params().items()
-              if v is None or isinstance(v, (int, float, str, bool, tuple, dict))}
+    params = {
+        k: (list(v) if isinstance(v, tuple) else v)
+        for k, v in est.get_params().items()
+        if v is None or isinstance(v, (int, float, str, bool, tuple, dict))
+    }
     out = {
         "mi": est.mi(units),
         "units": units,
@@ -180,11 +195,15 @@ def _print(report: dict, as_json: bool) -> None:
         return
     u = report["units"]
     low, high = report["interval_95"]
-    print(f"I(X; Z) = {report['mi']:.4f} {u}  (se {report['se']:.4f}; 95% interval {low:.4f} to {high:.4f})  "
-          f"[{report['bound']}: {report['bound_description']}]")
+    print(
+        f"I(X; Z) = {report['mi']:.4f} {u}  (se {report['se']:.4f}; 95% interval {low:.4f} to {high:.4f})  "
+        f"[{report['bound']}: {report['bound_description']}]"
+    )
     folds = ", ".join(f"{v:.4f}" for v in report["fold_estimates"])
-    print(f"  held-out evaluation: {report['heldout_samples']} samples over {report['folds']} fold(s) "
-          f"(per fold: {folds}); steps per fold: {report['steps']}; {report['seconds']:.1f} s")
+    print(
+        f"  held-out evaluation: {report['heldout_samples']} samples over {report['folds']} fold(s) "
+        f"(per fold: {folds}); steps per fold: {report['steps']}; {report['seconds']:.1f} s"
+    )
     if "cap" in report:
         print(f"  note: this bound cannot exceed log(batch_size) = {report['cap']:.4f} {u}")
     if "truth" in report:
@@ -212,8 +231,13 @@ def _cmd_estimate(args) -> int:
     start = time.perf_counter()
     est, notes = _fit(_estimator(args), x, z)
     notes = ([f"--x and --z select the same column(s) {shared}"] if shared else []) + notes
-    report = _report(est, args.units, time.perf_counter() - start, notes,
-                     {"file": args.data, "x_columns": x_labels, "z_columns": z_labels})
+    report = _report(
+        est,
+        args.units,
+        time.perf_counter() - start,
+        notes,
+        {"file": args.data, "x_columns": x_labels, "z_columns": z_labels},
+    )
     if args.plot:
         _save_plot(est, args.plot, args.units)
         report["plot"] = args.plot
@@ -226,8 +250,10 @@ def _cmd_demo(args) -> int:
     x, z = sample_correlated(args.n, rho, args.dim, random_state=args.random_state)
     truth = mi_correlated(rho, args.dim) * UNITS[args.units]
     if not args.json:
-        print(f"demo: {args.n} samples of x, z each {args.dim}-D, componentwise correlation "
-              f"rho = {rho:.4f}; true I(X; Z) = {truth:.4f} {args.units}")
+        print(
+            f"demo: {args.n} samples of x, z each {args.dim}-D, componentwise correlation "
+            f"rho = {rho:.4f}; true I(X; Z) = {truth:.4f} {args.units}"
+        )
     start = time.perf_counter()
     est, notes = _fit(_estimator(args), x, z)
     _print(_report(est, args.units, time.perf_counter() - start, notes, {"truth": truth}), args.json)
@@ -253,8 +279,13 @@ def _add_gan_parser(sub) -> None:
     gan.add_argument("--out", default=None, help="output folder (default gan-runs/DATA_LOSS_betaB_seedS)")
     gan.add_argument("--json", action="store_true", help="print the final metrics as JSON")
     gan.add_argument("--verbose", action=argparse.BooleanOptionalAction, default=True, help="a progress bar")
-    gan.add_argument("--quiet", dest="verbose", action="store_false", default=argparse.SUPPRESS,
-                     help="no progress bar (= --no-verbose)")
+    gan.add_argument(
+        "--quiet",
+        dest="verbose",
+        action="store_false",
+        default=argparse.SUPPRESS,
+        help="no progress bar (= --no-verbose)",
+    )
     gan.set_defaults(func=_cmd_gan)
 
 
@@ -262,10 +293,16 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     estimator = common.add_argument_group("estimator (every parameter of mine.MINE)")
     _add_options(estimator, MINE_OPTIONS, MINE_CLI_DEFAULTS)
-    estimator.add_argument("--seed", dest="random_state", type=int, default=argparse.SUPPRESS,
-                           help="the same as --random-state")
-    estimator.add_argument("--quiet", dest="verbose", action="store_false", default=argparse.SUPPRESS,
-                           help="no progress bar (= --no-verbose)")
+    estimator.add_argument(
+        "--seed", dest="random_state", type=int, default=argparse.SUPPRESS, help="the same as --random-state"
+    )
+    estimator.add_argument(
+        "--quiet",
+        dest="verbose",
+        action="store_false",
+        default=argparse.SUPPRESS,
+        help="no progress bar (= --no-verbose)",
+    )
     common.add_argument("--units", default="nats", choices=list(UNITS))
     common.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -276,8 +313,12 @@ def _parser() -> argparse.ArgumentParser:
     est.add_argument("data", help="a .csv/.tsv/.txt (header optional), .parquet, .npy or .npz file")
     est.add_argument("--x", default="", help="X columns: names, indices or START:STOP (.npz: array name)")
     est.add_argument("--z", default="", help="Z columns, as for --x")
-    est.add_argument("--header", default="auto", choices=["auto", "yes", "no"],
-                     help="whether a text file's first row names the columns (auto: guessed)")
+    est.add_argument(
+        "--header",
+        default="auto",
+        choices=["auto", "yes", "no"],
+        help="whether a text file's first row names the columns (auto: guessed)",
+    )
     est.add_argument("--plot", default="", metavar="FILE", help="write the training curves to FILE (.png, .pdf)")
     est.set_defaults(func=_cmd_estimate)
     demo = sub.add_parser("demo", parents=[common], help="estimate MI of correlated Gaussians vs. the truth")

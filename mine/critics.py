@@ -70,9 +70,7 @@ class ConcatCritic(nn.Module):
     broadcast to the B x B grid; only the deeper layers see B^2 rows.
     """
 
-    def __init__(
-        self, x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), activation: str = "relu"
-    ):
+    def __init__(self, x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), activation: str = "relu"):
         super().__init__()
         hidden = _check_hidden(hidden)
         self.x_in = nn.Linear(x_dim, hidden[0])

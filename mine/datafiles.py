@@ -80,8 +80,16 @@ def _read_text(path: Path, header: str) -> Table:
         except csv.Error:
             separator = ","
     try:
-        frame = pd.read_csv(path, sep=separator, header=None, dtype=str, keep_default_na=False,
-                            skip_blank_lines=True, skipinitialspace=True, engine="python")
+        frame = pd.read_csv(
+            path,
+            sep=separator,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=True,
+            skipinitialspace=True,
+            engine="python",
+        )
     except pd.errors.ParserError as err:
         raise ValueError(f"{path}: rows have different numbers of columns ({str(err).strip()})") from None
     rows = frame.head(50).to_numpy().tolist()
@@ -182,9 +190,11 @@ def to_numbers(table: Table, columns: list[int]) -> np.ndarray:
             where = f"line {table.first_line + i}" if table.first_line else f"row {i}"
             cell = text.iloc[i]
             what = "an empty cell" if cell == "" else f"the value {cell!r}"
-            raise ValueError(f"{table.path}: {what} at {where}, {_column_label(table, j)} "
-                             f"({bad.size} such cell(s) in that column); MI needs finite numbers: "
-                             "drop or impute those rows first")
+            raise ValueError(
+                f"{table.path}: {what} at {where}, {_column_label(table, j)} "
+                f"({bad.size} such cell(s) in that column); MI needs finite numbers: "
+                "drop or impute those rows first"
+            )
         out[:, k] = values
     return out
 

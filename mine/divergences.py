@@ -101,28 +101,46 @@ def _log_softplus(x: Tensor) -> Tensor:
 # --- the rows ----------------------------------------------------------------------------------
 def _total_variation() -> Divergence:
     return Divergence(
-        "total_variation", f=lambda u: 0.5 * torch.abs(u - 1), f_prime=lambda u: 0.5 * torch.sign(u - 1),
-        conjugate=lambda t: t, activation=lambda v: 0.5 * torch.tanh(v),
-        conjugate_of_activation=lambda v: 0.5 * torch.tanh(v), domain=Interval(-0.5, 0.5, closed=True),
-        threshold=0.0, aliases=("tv",), description="f(u) = |u - 1| / 2; f*(t) = t on |t| <= 1/2",
+        "total_variation",
+        f=lambda u: 0.5 * torch.abs(u - 1),
+        f_prime=lambda u: 0.5 * torch.sign(u - 1),
+        conjugate=lambda t: t,
+        activation=lambda v: 0.5 * torch.tanh(v),
+        conjugate_of_activation=lambda v: 0.5 * torch.tanh(v),
+        domain=Interval(-0.5, 0.5, closed=True),
+        threshold=0.0,
+        aliases=("tv",),
+        description="f(u) = |u - 1| / 2; f*(t) = t on |t| <= 1/2",
     )
 
 
 def _kl() -> Divergence:
     return Divergence(
-        "kl", f=_xlogx, f_prime=lambda u: torch.log(u) + 1, conjugate=lambda t: torch.exp(t - 1),
-        activation=lambda v: v, conjugate_of_activation=lambda v: torch.exp(v - 1), domain=Interval(),
-        threshold=1.0, aliases=("kullback_leibler", "forward_kl"),
+        "kl",
+        f=_xlogx,
+        f_prime=lambda u: torch.log(u) + 1,
+        conjugate=lambda t: torch.exp(t - 1),
+        activation=lambda v: v,
+        conjugate_of_activation=lambda v: torch.exp(v - 1),
+        domain=Interval(),
+        threshold=1.0,
+        aliases=("kullback_leibler", "forward_kl"),
         description="f(u) = u log u; f*(t) = exp(t - 1); the MI case (MINE-f / NWJ)",
     )
 
 
 def _reverse_kl() -> Divergence:
     return Divergence(
-        "reverse_kl", f=lambda u: -torch.log(u), f_prime=lambda u: -1 / u,
-        conjugate=lambda t: -1 - torch.log(-t), activation=lambda v: -torch.exp(-v),
-        conjugate_of_activation=lambda v: v - 1, domain=Interval(hi=0.0), threshold=-1.0,
-        aliases=("rkl",), description="f(u) = -log u; f*(t) = -1 - log(-t), t < 0",
+        "reverse_kl",
+        f=lambda u: -torch.log(u),
+        f_prime=lambda u: -1 / u,
+        conjugate=lambda t: -1 - torch.log(-t),
+        activation=lambda v: -torch.exp(-v),
+        conjugate_of_activation=lambda v: v - 1,
+        domain=Interval(hi=0.0),
+        threshold=-1.0,
+        aliases=("rkl",),
+        description="f(u) = -log u; f*(t) = -1 - log(-t), t < 0",
     )
 
 
@@ -131,8 +149,14 @@ def _pearson() -> Divergence:
         return torch.clamp(t / 2 + 1, min=0) ** 2 - 1
 
     return Divergence(
-        "pearson", f=lambda u: (u - 1) ** 2, f_prime=lambda u: 2 * (u - 1), conjugate=conjugate,
-        activation=lambda v: v, conjugate_of_activation=conjugate, domain=Interval(), threshold=0.0,
+        "pearson",
+        f=lambda u: (u - 1) ** 2,
+        f_prime=lambda u: 2 * (u - 1),
+        conjugate=conjugate,
+        activation=lambda v: v,
+        conjugate_of_activation=conjugate,
+        domain=Interval(),
+        threshold=0.0,
         aliases=("pearson_chi2", "chi2"),
         description="f(u) = (u - 1)^2; f*(t) = max(t/2 + 1, 0)^2 - 1 (= t^2/4 + t for t >= -2)",
     )
@@ -140,20 +164,31 @@ def _pearson() -> Divergence:
 
 def _neyman() -> Divergence:
     return Divergence(
-        "neyman", f=lambda u: (1 - u) ** 2 / u, f_prime=lambda u: 1 - u**-2,
-        conjugate=lambda t: 2 - 2 * torch.sqrt(1 - t), activation=lambda v: 1 - torch.exp(-v),
-        conjugate_of_activation=lambda v: 2 - 2 * torch.exp(-v / 2), domain=Interval(hi=1.0),
-        threshold=0.0, aliases=("neyman_chi2",),
+        "neyman",
+        f=lambda u: (1 - u) ** 2 / u,
+        f_prime=lambda u: 1 - u**-2,
+        conjugate=lambda t: 2 - 2 * torch.sqrt(1 - t),
+        activation=lambda v: 1 - torch.exp(-v),
+        conjugate_of_activation=lambda v: 2 - 2 * torch.exp(-v / 2),
+        domain=Interval(hi=1.0),
+        threshold=0.0,
+        aliases=("neyman_chi2",),
         description="f(u) = (1 - u)^2 / u; f*(t) = 2 - 2 sqrt(1 - t), t < 1",
     )
 
 
 def _hellinger() -> Divergence:
     return Divergence(
-        "squared_hellinger", f=lambda u: (torch.sqrt(u) - 1) ** 2, f_prime=lambda u: 1 - u**-0.5,
-        conjugate=lambda t: t / (1 - t), activation=lambda v: 1 - torch.exp(-v),
-        conjugate_of_activation=torch.expm1, domain=Interval(hi=1.0), threshold=0.0,
-        aliases=("hellinger",), description="f(u) = (sqrt u - 1)^2; f*(t) = t / (1 - t), t < 1",
+        "squared_hellinger",
+        f=lambda u: (torch.sqrt(u) - 1) ** 2,
+        f_prime=lambda u: 1 - u**-0.5,
+        conjugate=lambda t: t / (1 - t),
+        activation=lambda v: 1 - torch.exp(-v),
+        conjugate_of_activation=torch.expm1,
+        domain=Interval(hi=1.0),
+        threshold=0.0,
+        aliases=("hellinger",),
+        description="f(u) = (sqrt u - 1)^2; f*(t) = t / (1 - t), t < 1",
     )
 
 
@@ -163,20 +198,30 @@ def _jeffrey() -> Divergence:
         return w + torch.exp(w - 1 + t) + t - 2
 
     return Divergence(
-        "jeffrey", f=lambda u: (u - 1) * torch.log(u), f_prime=lambda u: torch.log(u) + 1 - 1 / u,
-        conjugate=conjugate, activation=lambda v: v, conjugate_of_activation=conjugate,
-        domain=Interval(), threshold=0.0, aliases=("jeffreys",),
+        "jeffrey",
+        f=lambda u: (u - 1) * torch.log(u),
+        f_prime=lambda u: torch.log(u) + 1 - 1 / u,
+        conjugate=conjugate,
+        activation=lambda v: v,
+        conjugate_of_activation=conjugate,
+        domain=Interval(),
+        threshold=0.0,
+        aliases=("jeffreys",),
         description="f(u) = (u - 1) log u; f*(t) = W(e^(1-t)) + 1/W(e^(1-t)) + t - 2",
     )
 
 
 def _jensen_shannon() -> Divergence:
     return Divergence(
-        "jensen_shannon", f=lambda u: -(u + 1) * torch.log((1 + u) / 2) + _xlogx(u),
-        f_prime=lambda u: torch.log(2 * u / (1 + u)), conjugate=lambda t: -torch.log(2 - torch.exp(t)),
+        "jensen_shannon",
+        f=lambda u: -(u + 1) * torch.log((1 + u) / 2) + _xlogx(u),
+        f_prime=lambda u: torch.log(2 * u / (1 + u)),
+        conjugate=lambda t: -torch.log(2 - torch.exp(t)),
         activation=lambda v: LOG2 - F.softplus(-v),
-        conjugate_of_activation=lambda v: F.softplus(v) - LOG2, domain=Interval(hi=LOG2),
-        threshold=0.0, aliases=("js", "jsd"),
+        conjugate_of_activation=lambda v: F.softplus(v) - LOG2,
+        domain=Interval(hi=LOG2),
+        threshold=0.0,
+        aliases=("js", "jsd"),
         description="f(u) = -(u + 1) log((1 + u)/2) + u log u, so D_f = 2 JSD (at most 2 log 2); "
         "f*(t) = -log(2 - e^t), t < log 2",
     )
@@ -184,10 +229,15 @@ def _jensen_shannon() -> Divergence:
 
 def _gan() -> Divergence:
     return Divergence(
-        "gan", f=lambda u: _xlogx(u) - (u + 1) * torch.log(u + 1),
-        f_prime=lambda u: torch.log(u) - torch.log(u + 1), conjugate=lambda t: -torch.log(-torch.expm1(t)),
-        activation=lambda v: -F.softplus(-v), conjugate_of_activation=F.softplus,
-        domain=Interval(hi=0.0), threshold=-LOG2, f_at_one=-2 * LOG2,
+        "gan",
+        f=lambda u: _xlogx(u) - (u + 1) * torch.log(u + 1),
+        f_prime=lambda u: torch.log(u) - torch.log(u + 1),
+        conjugate=lambda t: -torch.log(-torch.expm1(t)),
+        activation=lambda v: -F.softplus(-v),
+        conjugate_of_activation=F.softplus,
+        domain=Interval(hi=0.0),
+        threshold=-LOG2,
+        f_at_one=-2 * LOG2,
         description="f(u) = u log u - (u + 1) log(u + 1), so D_f = 2 JSD - log 4 and f(1) = -log 4 "
         "(the original GAN discriminator objective); f*(t) = -log(1 - e^t), t < 0",
     )
@@ -204,6 +254,7 @@ def _alpha(alpha: float = 0.5) -> Divergence:
         return torch.clamp(t * (a - 1) + 1, min=0) ** power / a - 1 / a
 
     if a < 1:
+
         def activation(v):
             return 1 / (1 - a) - F.softplus(-v)
 
@@ -212,15 +263,21 @@ def _alpha(alpha: float = 0.5) -> Divergence:
 
         domain = Interval(hi=1 / (1 - a))
     else:
+
         def activation(v):
             return v
 
         conjugate_of_activation = conjugate
         domain = Interval()
     return Divergence(
-        "alpha", f=lambda u: (u**a - 1 - a * (u - 1)) / (a * (a - 1)),
-        f_prime=lambda u: (u ** (a - 1) - 1) / (a - 1), conjugate=conjugate, activation=activation,
-        conjugate_of_activation=conjugate_of_activation, domain=domain, threshold=0.0,
+        "alpha",
+        f=lambda u: (u**a - 1 - a * (u - 1)) / (a * (a - 1)),
+        f_prime=lambda u: (u ** (a - 1) - 1) / (a - 1),
+        conjugate=conjugate,
+        activation=activation,
+        conjugate_of_activation=conjugate_of_activation,
+        domain=domain,
+        threshold=0.0,
         description=f"alpha = {a:g}: f(u) = (u^a - 1 - a(u - 1)) / (a(a - 1)); "
         "f*(t) = (1/a) max(t(a - 1) + 1, 0)^(a/(a - 1)) - 1/a",
         params={"alpha": a},
@@ -237,8 +294,9 @@ def _build(key: str, params: tuple) -> Divergence:
     return _REGISTRY[key](**dict(params))
 
 
-def register_divergence(factory: Callable[..., Divergence], name: str | None = None,
-                        aliases: tuple[str, ...] = ()) -> None:
+def register_divergence(
+    factory: Callable[..., Divergence], name: str | None = None, aliases: tuple[str, ...] = ()
+) -> None:
     """Add a divergence: ``factory(**params)`` returns its :class:`Divergence` record."""
     record = factory()
     key = (name or record.name).lower()
@@ -248,8 +306,18 @@ def register_divergence(factory: Callable[..., Divergence], name: str | None = N
         _ALIASES[alias.lower()] = key
 
 
-for _factory in (_total_variation, _kl, _reverse_kl, _pearson, _neyman, _hellinger, _jeffrey,
-                 _jensen_shannon, _gan, _alpha):
+for _factory in (
+    _total_variation,
+    _kl,
+    _reverse_kl,
+    _pearson,
+    _neyman,
+    _hellinger,
+    _jeffrey,
+    _jensen_shannon,
+    _gan,
+    _alpha,
+):
     register_divergence(_factory)
 
 
@@ -271,9 +339,9 @@ def get_divergence(name: str | Divergence, **params) -> Divergence:
     return _build(key, tuple(sorted(params.items())))
 
 
-
-def numeric_conjugate(f: Callable[[np.ndarray], np.ndarray] | Divergence, t: float,
-                      log_u_bounds: tuple[float, float] = (-30.0, 30.0)) -> float:
+def numeric_conjugate(
+    f: Callable[[np.ndarray], np.ndarray] | Divergence, t: float, log_u_bounds: tuple[float, float] = (-30.0, 30.0)
+) -> float:
     """sup_{u >= 0} {u t - f(u)} by bounded Brent search over log u, plus the u -> 0 limit.
 
     u t - f(u) is concave in u and so unimodal in log u; the sup at u = 0 is -f(0+).

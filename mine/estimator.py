@@ -91,8 +91,11 @@ class _Fold:
 
     def summary(self) -> dict[str, Any]:
         """The plain-data fields (what save() writes next to the weights and the preprocessing)."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if f.name not in ("critics", "preprocessing")}
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in ("critics", "preprocessing")
+        }
 
 
 class _Selection:
@@ -175,8 +178,9 @@ class _VariationalEstimator(BaseEstimator):
         critic.train(was_training)
         return value
 
-    def _train_fold(self, train: Source, halves: tuple[Source, Source], preprocessing: tuple, seed: int,
-                    bar: tqdm, fold: int) -> _Fold:
+    def _train_fold(
+        self, train: Source, halves: tuple[Source, Source], preprocessing: tuple, seed: int, bar: tqdm, fold: int
+    ) -> _Fold:
         """Train one critic. Every ``eval_every`` steps the bound is evaluated on both halves of the
         held-out part; each half selects its best step, and that state is reported on the other
         half, so no reported number is computed on the rows that chose it. Training stops when the
@@ -213,8 +217,16 @@ class _VariationalEstimator(BaseEstimator):
                     f"step {step}; try a smaller learning rate (lr={self.lr:g}, e.g. lr={self.lr / 10:g})"
                 )
             heldout_value = float(np.average(values, weights=sizes))
-            history.append({"fold": fold, "step": step, "train": train_value, "heldout": heldout_value,
-                            "half_0": values[0], "half_1": values[1]})
+            history.append(
+                {
+                    "fold": fold,
+                    "step": step,
+                    "train": train_value,
+                    "heldout": heldout_value,
+                    "half_0": values[0],
+                    "half_1": values[1],
+                }
+            )
             values_at[step] = values
             train_sum.zero_()
             train_count = 0
@@ -235,11 +247,18 @@ class _VariationalEstimator(BaseEstimator):
                 chosen = copy.deepcopy(critic)
                 chosen.load_state_dict(selection.state)
             critics.append(chosen)
-        return _Fold(critics=critics, preprocessing=preprocessing,
-                     reports=[values_at[s.step][1 - h] if s.step else floor for h, s in enumerate(selections)],
-                     report_rows=[sizes[1 - h] for h in range(2)], n_train=train.n_rows, n_heldout=sum(sizes),
-                     best_steps=[s.step for s in selections], n_steps=step, stopped_early=stopped_early,
-                     history=history)
+        return _Fold(
+            critics=critics,
+            preprocessing=preprocessing,
+            reports=[values_at[s.step][1 - h] if s.step else floor for h, s in enumerate(selections)],
+            report_rows=[sizes[1 - h] for h in range(2)],
+            n_train=train.n_rows,
+            n_heldout=sum(sizes),
+            best_steps=[s.step for s in selections],
+            n_steps=step,
+            stopped_early=stopped_early,
+            history=history,
+        )
 
     def _fit(self, source: Source) -> None:
         """Train one critic per fold of ``source``; the estimate is every fold's cross-selected reports
@@ -252,13 +271,15 @@ class _VariationalEstimator(BaseEstimator):
         bootstrap = torch.Generator().manual_seed(int(rng.randint(0, 2**31 - 1)))
         self.folds_: list[_Fold] = []
         draws = []
-        with tqdm(total=self.max_steps * len(splits), disable=not self.verbose,
-                  desc=type(self).__name__, leave=False) as bar:
+        with tqdm(
+            total=self.max_steps * len(splits), disable=not self.verbose, desc=type(self).__name__, leave=False
+        ) as bar:
             for k, ((train, _), pair, seed) in enumerate(zip(splits, halves, seeds)):
                 preprocessing = train.fit_preprocessing(self.preprocessing)
                 prepared = tuple(half.prepared(preprocessing, self.dtype_, self.device_) for half in pair)
-                fold = self._train_fold(train.prepared(preprocessing, self.dtype_, self.device_), prepared,
-                                        preprocessing, int(seed), bar, k)
+                fold = self._train_fold(
+                    train.prepared(preprocessing, self.dtype_, self.device_), prepared, preprocessing, int(seed), bar, k
+                )
                 self.folds_.append(fold)
                 bar.total -= self.max_steps - fold.n_steps  # early stop: shrink the bar
                 for h, chosen in enumerate(fold.critics):
@@ -279,12 +300,16 @@ class _VariationalEstimator(BaseEstimator):
         # best trained value is still far below it saw a training that failed, not independent data
         best_trained = min(max(row[f"half_{h}"] for row in f.history) for f in self.folds_ for h in (0, 1))
         if self.estimate_ < floor - max(0.1, 4 * se) or best_trained < floor - FAILED_TRAINING_NATS:
-            value, what = ((self.estimate_, "held-out estimate") if self.estimate_ < floor - max(0.1, 4 * se)
-                           else (best_trained, "best held-out value of a trained critic"))
+            value, what = (
+                (self.estimate_, "held-out estimate")
+                if self.estimate_ < floor - max(0.1, 4 * se)
+                else (best_trained, "best held-out value of a trained critic")
+            )
             causes = [f"a learning rate too high (lr={self.lr:g}; try lr={self.lr / 10:g})"]
             if self.preprocessing != "quantile":
-                causes.insert(0, f"outliers or heavy tails (preprocessing={self.preprocessing!r}; "
-                                 "'quantile' is immune to them)")
+                causes.insert(
+                    0, f"outliers or heavy tails (preprocessing={self.preprocessing!r}; 'quantile' is immune to them)"
+                )
             raise ImplausibleEstimateError(
                 f"the {what} is {value:.4g} nats, far below {floor:g}, the value for independent data "
                 f"(standard error {se:.2g}): the critic does not generalise to held-out rows. Likely "
@@ -294,7 +319,8 @@ class _VariationalEstimator(BaseEstimator):
             warnings.warn(
                 f"training was still improving at max_steps={self.max_steps} (a selected step is the last "
                 "one): the estimate may be low; raise max_steps",
-                ConvergenceWarning, stacklevel=4,
+                ConvergenceWarning,
+                stacklevel=4,
             )
 
     def _bootstrap(self, critic: nn.Module | None, source: Source, generator: torch.Generator) -> np.ndarray:
@@ -313,8 +339,10 @@ class _VariationalEstimator(BaseEstimator):
         for f in self.folds_:
             prepared = source.prepared(f.preprocessing, self.dtype_, self.device_)
             blocks = self._blocks(prepared)
-            values += [self.bound_.floor if critic is None else float(self._evaluate(critic, prepared, blocks))
-                       for critic in f.critics]
+            values += [
+                self.bound_.floor if critic is None else float(self._evaluate(critic, prepared, blocks))
+                for critic in f.critics
+            ]
         return float(np.mean(values))
 
     def _set_feature_names(self, first, second, n_first: int) -> None:
@@ -381,11 +409,19 @@ class _VariationalEstimator(BaseEstimator):
         params = self.get_params()
         if isinstance(params.get("critic"), nn.Module):
             params["critic"] = None  # a user's module is passed again to load()
-        folds = [{"critic_states": [None if c is None else c.state_dict() for c in f.critics],
-                  "preprocessing": [[transformer_state(t) for t in group] for group in f.preprocessing],
-                  **f.summary()} for f in self.folds_]
-        fitted = {k: v for k, v in vars(self).items()
-                  if k.endswith("_") and isinstance(v, (int, float, bool, str, tuple, list, dict)) and k != "folds_"}
+        folds = [
+            {
+                "critic_states": [None if c is None else c.state_dict() for c in f.critics],
+                "preprocessing": [[transformer_state(t) for t in group] for group in f.preprocessing],
+                **f.summary(),
+            }
+            for f in self.folds_
+        ]
+        fitted = {
+            k: v
+            for k, v in vars(self).items()
+            if k.endswith("_") and isinstance(v, (int, float, bool, str, tuple, list, dict)) and k != "folds_"
+        }
         torch.save({"class": type(self).__name__, "params": params, "fitted": fitted, "folds": folds}, path)
 
     @classmethod

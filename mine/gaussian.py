@@ -128,16 +128,22 @@ def sample_correlated_torch(
     return x, rho * x + (1.0 - rho**2) ** 0.5 * eps
 
 
-def staircase_batches(levels=(2.0, 4.0, 6.0, 8.0, 10.0), steps_per_level: int = 4000, batch_size: int = 64,
-                      dim: int = 20, generator: torch.Generator | None = None,
-                      dtype: torch.dtype = torch.float32) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def staircase_batches(
+    levels=(2.0, 4.0, 6.0, 8.0, 10.0),
+    steps_per_level: int = 4000,
+    batch_size: int = 64,
+    dim: int = 20,
+    generator: torch.Generator | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Fresh batches (x, z) for every step of the Gaussian staircase: ``steps_per_level`` batches at
     each true MI in ``levels`` (nats), x, z each ``dim``-D with rho = :func:`rho_for_mi`; the true MI
     of step t is ``mi_staircase(levels, steps_per_level)[t]``."""
     mi_staircase(levels, steps_per_level)  # checks the arguments before the first batch is asked for
     rhos = [float(rho_for_mi(level, dim)) for level in levels]
-    return (sample_correlated_torch(batch_size, rho, dim, generator, dtype)
-            for rho in rhos for _ in range(steps_per_level))
+    return (
+        sample_correlated_torch(batch_size, rho, dim, generator, dtype) for rho in rhos for _ in range(steps_per_level)
+    )
 
 
 def kl_gaussians(mean_p, cov_p, mean_q, cov_q) -> float:
@@ -152,8 +158,7 @@ def kl_gaussians(mean_p, cov_p, mean_q, cov_q) -> float:
     k = mean_p.shape[0]
     if mean_q.shape != (k,) or cov_p.shape != (k, k) or cov_q.shape != (k, k):
         raise ValueError(
-            f"shapes do not match: means {mean_p.shape}, {mean_q.shape}, "
-            f"covariances {cov_p.shape}, {cov_q.shape}"
+            f"shapes do not match: means {mean_p.shape}, {mean_q.shape}, covariances {cov_p.shape}, {cov_q.shape}"
         )
     diff = mean_q - mean_p
     trace = np.trace(np.linalg.solve(cov_q, cov_p))
@@ -164,6 +169,7 @@ def kl_gaussians(mean_p, cov_p, mean_q, cov_q) -> float:
 
 def _student_t_excess(nu: float, x_dim: int, z_dim: int) -> float:
     """c = f(nu) + f(nu + m + n) - f(nu + m) - f(nu + n), f(k) = log Gamma(k/2) - (k/2) psi(k/2)."""
+
     def f(k):
         return gammaln(k / 2) - (k / 2) * digamma(k / 2)
 

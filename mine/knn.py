@@ -35,8 +35,9 @@ def ksg(x, z, k: int = 3, preprocessing: str = "quantile", workers: int = 1) -> 
     """
     x, z = check_paired(x, z)
     n = x.shape[0]
-    validate_params("ksg", {"k": [Integer(1)], "preprocessing": [Options(PREPROCESSORS)]},
-                    {"k": k, "preprocessing": preprocessing})
+    validate_params(
+        "ksg", {"k": [Integer(1)], "preprocessing": [Options(PREPROCESSORS)]}, {"k": k, "preprocessing": preprocessing}
+    )
     if n <= k:
         raise ValueError(f"too few samples: KSG with k={k} needs more than {k} samples, got {n}")
     x, z = fit_preprocessor(preprocessing, x).transform(x), fit_preprocessor(preprocessing, z).transform(z)
@@ -50,6 +51,8 @@ def ksg(x, z, k: int = 3, preprocessing: str = "quantile", workers: int = 1) -> 
             "(add a little noise to discrete or rounded columns)"
         )
     strictly_within = np.nextafter(radius, 0)
-    counts = [cKDTree(part).query_ball_point(part, strictly_within, p=np.inf, return_length=True, workers=workers)
-              for part in (x, z)]  # each count includes the point itself: n_x(i) + 1
+    counts = [
+        cKDTree(part).query_ball_point(part, strictly_within, p=np.inf, return_length=True, workers=workers)
+        for part in (x, z)
+    ]  # each count includes the point itself: n_x(i) + 1
     return float(digamma(k) + digamma(n) - np.mean(digamma(counts[0]) + digamma(counts[1])))

@@ -29,15 +29,29 @@ def plot_history(estimator: Any, ax=None, units: str = "nats"):
     for k, fold in enumerate(estimator.folds_):
         color = colors() if colors else None
         steps = [row["step"] for row in fold.history]
-        ax.plot(steps, [row["train"] * scale for row in fold.history], lw=0.8, alpha=0.5, color=color,
-                label=f"fold {k} training batches")
-        line = ax.plot(steps, [row["heldout"] * scale for row in fold.history], lw=1.8, color=color,
-                       label=f"fold {k} held out")[0]
+        ax.plot(
+            steps,
+            [row["train"] * scale for row in fold.history],
+            lw=0.8,
+            alpha=0.5,
+            color=color,
+            label=f"fold {k} training batches",
+        )
+        line = ax.plot(
+            steps, [row["heldout"] * scale for row in fold.history], lw=1.8, color=color, label=f"fold {k} held out"
+        )[0]
         for half, step in enumerate(fold.best_steps):
             if step:  # 0: the constant critic was kept
                 value = next(row[f"half_{half}"] for row in fold.history if row["step"] == step)
-                ax.plot([step], [value * scale], marker="v", color=line.get_color(), ms=8, ls="none",
-                        label="selected step (each half)" if k == 0 and half == 0 else None)
+                ax.plot(
+                    [step],
+                    [value * scale],
+                    marker="v",
+                    color=line.get_color(),
+                    ms=8,
+                    ls="none",
+                    label="selected step (each half)" if k == 0 and half == 0 else None,
+                )
     low, high = estimator.interval(0.95, units)
     ax.axhspan(low, high, color="grey", alpha=0.2, label=f"estimate {estimator.estimate(units):.3f}, 95% interval")
     ax.axhline(estimator.estimate(units), color="black", lw=0.8)

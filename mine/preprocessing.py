@@ -70,8 +70,9 @@ class NormalScores(TransformerMixin, BaseEstimator):
         probabilities = (np.arange(m) + 0.5) / m
         if m < n:  # the sample's extremes as the end knots, so the map stays injective out to them
             probabilities = np.concatenate([[0.5 / n], probabilities, [1 - 0.5 / n]])
-            quantiles = np.concatenate([X.min(axis=0)[None], np.quantile(X, probabilities[1:-1], axis=0),
-                                        X.max(axis=0)[None]])
+            quantiles = np.concatenate(
+                [X.min(axis=0)[None], np.quantile(X, probabilities[1:-1], axis=0), X.max(axis=0)[None]]
+            )
         else:
             quantiles = np.quantile(X, probabilities, axis=0)
         self.quantiles_ = quantiles  # (knots, d)

@@ -30,8 +30,17 @@ from .bounds import Scores
 from .critics import all_pair_scores, shuffled_scores, two_sample_scores
 from .preprocessing import fit_preprocessor
 
-__all__ = ["NEGATIVES", "AlignedRows", "PairedSource", "Source", "TwoSampleSource", "shared_columns",
-           "split_indices", "split_sizes", "tied_columns"]
+__all__ = [
+    "NEGATIVES",
+    "AlignedRows",
+    "PairedSource",
+    "Source",
+    "TwoSampleSource",
+    "shared_columns",
+    "split_indices",
+    "split_sizes",
+    "tied_columns",
+]
 
 NEGATIVES = ("all", "shuffle")
 Preprocessing = tuple[tuple[Any, ...], ...]  # per group, one fitted transformer per array
@@ -45,8 +54,12 @@ def split_sizes(n: int, folds: int, heldout_fraction: float) -> tuple[int, int]:
     return n - math.ceil(n / folds), n // folds
 
 
-def split_indices(n: int, folds: int, heldout_fraction: float, rng: np.random.RandomState,
-                  ) -> list[tuple[np.ndarray, np.ndarray]]:
+def split_indices(
+    n: int,
+    folds: int,
+    heldout_fraction: float,
+    rng: np.random.RandomState,
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train, held-out) row indices: ``folds`` >= 2 cross-fits (``KFold``), 1 holds out
     ``ceil(heldout_fraction * n)`` rows (``ShuffleSplit``)."""
     if folds == 1:
@@ -62,8 +75,12 @@ def shared_columns(x: np.ndarray, z: np.ndarray) -> list[tuple[int, int]]:
     keys = {}
     for j in range(z.shape[1]):
         keys.setdefault(hash(np.ascontiguousarray(z[:, j]).tobytes()), []).append(j)
-    return [(i, j) for i in range(x.shape[1]) for j in keys.get(hash(np.ascontiguousarray(x[:, i]).tobytes()), [])
-            if np.array_equal(x[:, i], z[:, j])]
+    return [
+        (i, j)
+        for i in range(x.shape[1])
+        for j in keys.get(hash(np.ascontiguousarray(x[:, i]).tobytes()), [])
+        if np.array_equal(x[:, i], z[:, j])
+    ]
 
 
 def tied_columns(data: np.ndarray, share: float = 0.5) -> list[tuple[int, int]]:
@@ -135,8 +152,9 @@ class Source:
         """Rows in all groups together."""
         return sum(len(g) for g in self.groups)
 
-    def split(self, folds: int, heldout_fraction: float, rng: np.random.RandomState,
-              min_train: int = 2, min_heldout: int = 2) -> list[tuple[Source, Source]]:
+    def split(
+        self, folds: int, heldout_fraction: float, rng: np.random.RandomState, min_train: int = 2, min_heldout: int = 2
+    ) -> list[tuple[Source, Source]]:
         """(train, held-out) sources per fold; a training part keeps at least ``min_train`` rows (the
         batch size), a held-out part at least ``min_heldout``."""
         how = f"heldout_fraction={heldout_fraction}" if folds == 1 else f"folds={folds}"
@@ -182,8 +200,7 @@ class Source:
         n_blocks = max(1, min(len(g) for g in self.groups) // rows)
         return [tuple(t for part in parts for t in part) for parts in zip(*(g.blocks(n_blocks) for g in self.groups))]
 
-    def scores(self, critic: nn.Module, batch: tuple[Tensor, ...], generator: torch.Generator | None = None
-               ) -> Scores:
+    def scores(self, critic: nn.Module, batch: tuple[Tensor, ...], generator: torch.Generator | None = None) -> Scores:
         """The critic's scores on a training batch."""
         raise NotImplementedError
 

@@ -17,8 +17,9 @@ from .bounds import Bound, MovingAverage, Scores, get_bound
 __all__ = ["CriticTrainer", "adam"]
 
 
-def adam(params: Iterable[Tensor], lr: float, weight_decay: float = 0.0,
-         betas: tuple[float, float] = (0.9, 0.999)) -> torch.optim.Adam:
+def adam(
+    params: Iterable[Tensor], lr: float, weight_decay: float = 0.0, betas: tuple[float, float] = (0.9, 0.999)
+) -> torch.optim.Adam:
     """Adam with the fused kernel (one pass over all parameters) where torch has it for the device."""
     params = list(params)
     fused = bool(params) and params[0].device.type in ("cpu", "cuda")
@@ -41,9 +42,15 @@ class CriticTrainer:
             value = trainer.step(all_pair_scores(trainer.critic, x, z))
     """
 
-    def __init__(self, critic: nn.Module, bound: str | Bound = "dv", lr: float = 2e-4,
-                 weight_decay: float = 0.0, ema_rate: float | None = 0.01,
-                 betas: tuple[float, float] = (0.9, 0.999)):
+    def __init__(
+        self,
+        critic: nn.Module,
+        bound: str | Bound = "dv",
+        lr: float = 2e-4,
+        weight_decay: float = 0.0,
+        ema_rate: float | None = 0.01,
+        betas: tuple[float, float] = (0.9, 0.999),
+    ):
         self.critic = critic
         self.bound = get_bound(bound) if isinstance(bound, str) else bound
         self.optimizer = adam(critic.parameters(), lr, weight_decay, betas)

@@ -33,7 +33,8 @@ def _counts(n: int, draws: int, generator: torch.Generator, like: Tensor) -> Ten
     """How often each of n rows is drawn in each of ``draws`` resamples of n rows, shape (draws, n)."""
     index = torch.randint(n, (draws, n), generator=generator).to(like.device)
     return torch.zeros(draws, n, dtype=like.dtype, device=like.device).scatter_add_(
-        1, index, torch.ones(draws, n, dtype=like.dtype, device=like.device))
+        1, index, torch.ones(draws, n, dtype=like.dtype, device=like.device)
+    )
 
 
 def resample_weights(block: Scores, draws: int, generator: torch.Generator) -> Scores:
@@ -44,14 +45,18 @@ def resample_weights(block: Scores, draws: int, generator: torch.Generator) -> S
     itself enters the marginal set. Without one (two samples), each set is resampled on its own.
     """
     if block.matrix is None:
-        return replace(block, joint_weight=_counts(block.joint.numel(), draws, generator, block.joint),
-                       marginal_weight=_counts(block.marginal.numel(), draws, generator, block.marginal))
+        return replace(
+            block,
+            joint_weight=_counts(block.joint.numel(), draws, generator, block.joint),
+            marginal_weight=_counts(block.marginal.numel(), draws, generator, block.marginal),
+        )
     counts = _counts(block.matrix.shape[0], draws, generator, block.matrix)
     return replace(block, joint_weight=counts, marginal_weight=off_diagonal(counts[:, :, None] * counts[:, None, :]))
 
 
-def bootstrap_values(bound: Bound, blocks: Sequence[Scores], n_draws: int, generator: torch.Generator,
-                     chunk: int = 25) -> Tensor:
+def bootstrap_values(
+    bound: Bound, blocks: Sequence[Scores], n_draws: int, generator: torch.Generator, chunk: int = 25
+) -> Tensor:
     """The pooled bound on ``n_draws`` bootstrap resamples of the blocks' rows, shape (n_draws,);
     ``chunk`` resamples are evaluated at once."""
     values = []

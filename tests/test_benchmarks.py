@@ -76,8 +76,16 @@ def test_parts_run_separately_merge_into_the_whole(tmp_path):
     common = ["--quick", "--quiet", "--set", "estimators=CCA", "--set", "parts=tasks"]
     first = main(consistency.BENCHMARK, [*common, "--set", "tasks=sinh 1x1", "--out", str(tmp_path / "a")])
     second = main(consistency.BENCHMARK, [*common, "--set", "tasks=cube 2x2", "--out", str(tmp_path / "b")])
-    merged = main(consistency.BENCHMARK, ["--merge", str(tmp_path / "a" / "consistency_quick.json"),
-                                          str(tmp_path / "b" / "consistency_quick.json"), "--out", str(tmp_path)])
+    merged = main(
+        consistency.BENCHMARK,
+        [
+            "--merge",
+            str(tmp_path / "a" / "consistency_quick.json"),
+            str(tmp_path / "b" / "consistency_quick.json"),
+            "--out",
+            str(tmp_path),
+        ],
+    )
     assert [r["case"] for r in merged["rows"]] == ["sinh 1x1", "cube 2x2"]
     assert merged["rows"][1]["estimate"] == pytest.approx(second["rows"][0]["estimate"])
     assert merged["rows"][0]["estimate"] == pytest.approx(first["rows"][0]["estimate"])

@@ -51,8 +51,7 @@ def test_estimate_from_npy_and_npz_agree_with_the_library(tmp_path, table, capsy
 
 def test_text_output_mentions_heldout_and_infonce_cap(tmp_path, table, capsys):
     np.save(tmp_path / "data.npy", table)
-    assert main(["estimate", str(tmp_path / "data.npy"), "--x", "0,1", "--z", "2,3", "--bound", "infonce",
-                 *QUICK]) == 0
+    assert main(["estimate", str(tmp_path / "data.npy"), "--x", "0,1", "--z", "2,3", "--bound", "infonce", *QUICK]) == 0
     out = capsys.readouterr().out
     assert "I(X; Z) =" in out and "held-out evaluation: 300 samples" in out
     assert "cannot exceed log(batch_size) = 3.4657" in out
@@ -125,14 +124,46 @@ def test_estimate_help_lists_every_mine_parameter_with_its_default(capsys):
 def test_estimate_options_reach_the_estimator():
     from mine.cli import MINE_OPTIONS, _estimator, _parser
 
-    args = _parser().parse_args(["estimate", "f.csv", "--hidden", "16", "8", "--ema-rate", "none", "--bound", "f",
-                                 "--divergence", "alpha", "--divergence-param", "alpha=2", "--preprocessing",
-                                 "standard", "--seed", "3", "--quiet", "--dtype", "float64", "--lr", "1e-3"])
+    args = _parser().parse_args(
+        [
+            "estimate",
+            "f.csv",
+            "--hidden",
+            "16",
+            "8",
+            "--ema-rate",
+            "none",
+            "--bound",
+            "f",
+            "--divergence",
+            "alpha",
+            "--divergence-param",
+            "alpha=2",
+            "--preprocessing",
+            "standard",
+            "--seed",
+            "3",
+            "--quiet",
+            "--dtype",
+            "float64",
+            "--lr",
+            "1e-3",
+        ]
+    )
     est = _estimator(args)
-    assert est.get_params() == {**{o.name: o.default for o in MINE_OPTIONS}, "hidden": (16, 8), "ema_rate": None,
-                                "bound": "f", "divergence": "alpha", "divergence_params": {"alpha": 2.0},
-                                "preprocessing": "standard", "random_state": 3, "verbose": False, "dtype": "float64",
-                                "lr": 1e-3}
+    assert est.get_params() == {
+        **{o.name: o.default for o in MINE_OPTIONS},
+        "hidden": (16, 8),
+        "ema_rate": None,
+        "bound": "f",
+        "divergence": "alpha",
+        "divergence_params": {"alpha": 2.0},
+        "preprocessing": "standard",
+        "random_state": 3,
+        "verbose": False,
+        "dtype": "float64",
+        "lr": 1e-3,
+    }
     defaults = _estimator(_parser().parse_args(["estimate", "f.csv"])).get_params()
     assert defaults == {**{o.name: o.default for o in MINE_OPTIONS}, "random_state": 0, "verbose": True}
 
@@ -208,12 +239,15 @@ def test_tsv_parquet_and_txt_read_like_csv(tmp_path, table):
         assert labels == ["x1", "x2"] and np.allclose(x, table[:, :2]), name
 
 
-@pytest.mark.parametrize("make,message", [
-    (lambda p: p.mkdir(), "is a directory"),
-    (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe"), "not a text file"),
-    (lambda p: p.write_text("a,b\n"), "has a header and no data rows"),
-    (lambda p: p.write_text("\n\n"), "is empty"),
-])
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda p: p.mkdir(), "is a directory"),
+        (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe"), "not a text file"),
+        (lambda p: p.write_text("a,b\n"), "has a header and no data rows"),
+        (lambda p: p.write_text("\n\n"), "is empty"),
+    ],
+)
 def test_unreadable_files_are_one_line_errors(tmp_path, capsys, make, message):
     path = tmp_path / "data.csv"
     make(path)
@@ -225,6 +259,8 @@ def test_unreadable_files_are_one_line_errors(tmp_path, capsys, make, message):
 def test_plot_option_writes_the_training_curves(tmp_path, table, capsys):
     np.save(tmp_path / "data.npy", table)
     out = tmp_path / "curves.png"
-    assert main(["estimate", str(tmp_path / "data.npy"), "--x", "0:2", "--z", "2:4", "--plot", str(out), "--json",
-                 *QUICK]) == 0
+    assert (
+        main(["estimate", str(tmp_path / "data.npy"), "--x", "0:2", "--z", "2:4", "--plot", str(out), "--json", *QUICK])
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["plot"] == str(out) and out.stat().st_size > 10_000

@@ -94,8 +94,7 @@ def test_stable_conjugate_of_activation(name, params):
     div = get_divergence(name, **params)
     # equals f*(g_f(v)) where g_f(v) is representable, in float64
     v = V
-    torch.testing.assert_close(div.conjugate_of_activation(v), div.conjugate(div.activation(v)),
-                               rtol=1e-9, atol=1e-9)
+    torch.testing.assert_close(div.conjugate_of_activation(v), div.conjugate(div.activation(v)), rtol=1e-9, atol=1e-9)
     # finite values and gradients in float32 for |v| up to 80
     v32 = torch.linspace(-80, 80, 321, dtype=torch.float32, requires_grad=True)
     value = div.conjugate_of_activation(v32)
@@ -137,10 +136,20 @@ def test_registry_names_aliases_and_errors():
 
 def test_a_user_registered_divergence_works_like_the_built_ins():
     """Register KL under another name with its f, and check it passes the same conjugate test."""
+
     def factory():
         kl = get_divergence("kl")
-        return Divergence("my_kl", kl.f, kl.f_prime, kl.conjugate, kl.activation,
-                          kl.conjugate_of_activation, kl.domain, kl.threshold, aliases=("mykl",))
+        return Divergence(
+            "my_kl",
+            kl.f,
+            kl.f_prime,
+            kl.conjugate,
+            kl.activation,
+            kl.conjugate_of_activation,
+            kl.domain,
+            kl.threshold,
+            aliases=("mykl",),
+        )
 
     register_divergence(factory)
     div = get_divergence("mykl")

@@ -17,8 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _public_modules():
-    names = ["mine"] + [f"mine.{m.name}" for m in pkgutil.iter_modules(mine.__path__)
-                        if not m.name.startswith("_")]
+    names = ["mine"] + [f"mine.{m.name}" for m in pkgutil.iter_modules(mine.__path__) if not m.name.startswith("_")]
     gan = importlib.import_module("mine.gan")
     return names + [f"mine.gan.{m.name}" for m in pkgutil.iter_modules(gan.__path__)]
 
@@ -47,13 +46,20 @@ def test_every_public_name_has_a_docstring():
     assert _undocumented() == []
 
 
-@pytest.mark.skipif(shutil.which("mkdocs") is None and importlib.util.find_spec("mkdocs") is None,
-                    reason="the docs tools are not installed: pip install -e '.[docs]'")
+@pytest.mark.skipif(
+    shutil.which("mkdocs") is None and importlib.util.find_spec("mkdocs") is None,
+    reason="the docs tools are not installed: pip install -e '.[docs]'",
+)
 def test_the_docs_site_builds_strictly(tmp_path):
     """mkdocs build --strict: a broken link, a missing page or an API name mkdocstrings cannot
     resolve fails the build (mkdocs.yml sets strict: true)."""
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
-                          cwd=ROOT, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "api" / "estimators" / "index.html").read_text().count("mi_interval") >= 1
     assert (tmp_path / "results" / "staircase.png").stat().st_size > 10_000

@@ -167,9 +167,7 @@ def test_float64_and_mutual_information_one_call(gaussian_pair):
     est = MINE(dtype="float64", **FAST).fit(x, z)
     assert next(est.critic_.parameters()).dtype == torch.float64
     assert mutual_information(x, z, dtype="float64", **FAST) == est.mi()
-    assert mine.mutual_information(x, z, units="bits", **FAST) == pytest.approx(
-        MINE(**FAST).fit(x, z).mi("bits")
-    )
+    assert mine.mutual_information(x, z, units="bits", **FAST) == pytest.approx(MINE(**FAST).fit(x, z).mi("bits"))
 
 
 def test_infonce_warns_near_its_cap():
@@ -226,14 +224,29 @@ def test_bad_parameters_raise_clear_errors(params, match, gaussian_pair):
 
 # one bad value per kind of constraint: bool is not a number, NaN is in no interval, the type is checked
 BAD_VALUES = {
-    "bound": [1, None], "critic": [3, None], "hidden": [(), (0, 4), (2.5,), "64", True, 8],
-    "activation": ["swish", None], "embed_dim": [0, True, 2.0], "negatives": ["none", True],
-    "batch_size": [1, True, 64.0, float("nan")], "lr": [0, -1e-3, True, float("nan"), float("inf"), "1e-3"],
-    "weight_decay": [-1.0, True, float("nan")], "ema_rate": [-0.1, 1.5, True, float("nan")],
-    "smile_tau": [0.0, True, float("nan")], "divergence": [3, None], "divergence_params": [[("alpha", 2)], 2],
-    "max_steps": [0, True, 10.0], "folds": [0, True, float("nan")], "heldout_fraction": [0.0, 1.0, True, float("nan")],
-    "eval_every": [0, False], "patience": [0, True], "preprocessing": ["rank", True, None], "device": [0, None],
-    "dtype": ["int8", "float16", None], "random_state": [-1, 1.5, True, "0"], "verbose": [1, None],
+    "bound": [1, None],
+    "critic": [3, None],
+    "hidden": [(), (0, 4), (2.5,), "64", True, 8],
+    "activation": ["swish", None],
+    "embed_dim": [0, True, 2.0],
+    "negatives": ["none", True],
+    "batch_size": [1, True, 64.0, float("nan")],
+    "lr": [0, -1e-3, True, float("nan"), float("inf"), "1e-3"],
+    "weight_decay": [-1.0, True, float("nan")],
+    "ema_rate": [-0.1, 1.5, True, float("nan")],
+    "smile_tau": [0.0, True, float("nan")],
+    "divergence": [3, None],
+    "divergence_params": [[("alpha", 2)], 2],
+    "max_steps": [0, True, 10.0],
+    "folds": [0, True, float("nan")],
+    "heldout_fraction": [0.0, 1.0, True, float("nan")],
+    "eval_every": [0, False],
+    "patience": [0, True],
+    "preprocessing": ["rank", True, None],
+    "device": [0, None],
+    "dtype": ["int8", "float16", None],
+    "random_state": [-1, 1.5, True, "0"],
+    "verbose": [1, None],
 }
 
 
@@ -250,12 +263,21 @@ def test_each_bad_parameter_value_is_named_before_training(name, value, gaussian
     assert not hasattr(est, "folds_")  # raised before any training
 
 
-@pytest.mark.parametrize("params", [
-    dict(lr=np.float32(1e-3), batch_size=np.int64(64), max_steps=np.int32(40), heldout_fraction=np.float64(0.3),
-         ema_rate=np.float32(0.01), eval_every=np.int16(20)),
-    dict(ema_rate=None, random_state=np.random.RandomState(0), hidden=[np.int64(16), 16], dtype=torch.float64),
-    dict(ema_rate=0, bound="mine", critic="concat", folds=3),
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(
+            lr=np.float32(1e-3),
+            batch_size=np.int64(64),
+            max_steps=np.int32(40),
+            heldout_fraction=np.float64(0.3),
+            ema_rate=np.float32(0.01),
+            eval_every=np.int16(20),
+        ),
+        dict(ema_rate=None, random_state=np.random.RandomState(0), hidden=[np.int64(16), 16], dtype=torch.float64),
+        dict(ema_rate=0, bound="mine", critic="concat", folds=3),
+    ],
+)
 def test_numpy_scalars_and_other_valid_forms_are_accepted(params, gaussian_pair):
     est = MINE(**{**FAST, **params}).fit(*gaussian_pair)
     assert math.isfinite(est.mi())

@@ -18,8 +18,12 @@ def test_every_example_is_shown_in_the_docs():
 
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_example_runs_fast_and_writes_its_figure(name, tmp_path):
-    done = subprocess.run([sys.executable, str(EXAMPLES / name), "--fast", "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), "--fast", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     figure = tmp_path / f"example_{Path(name).stem}.png"
     assert figure.stat().st_size > 10_000 and f"wrote {figure}" in done.stdout

@@ -47,8 +47,11 @@ def _optimal_bound(loss: FGANLoss, p_probs, q_probs) -> tuple[float, float, floa
         d_loss.backward()
         optimizer.step()
     with torch.no_grad():
-        return (float(loss.bound(v[p_idx], v[q_idx])), float(loss.discriminator_loss(v[p_idx], v[q_idx])),
-                float(loss.generator_loss(v[q_idx])))
+        return (
+            float(loss.bound(v[p_idx], v[q_idx])),
+            float(loss.discriminator_loss(v[p_idx], v[q_idx])),
+            float(loss.generator_loss(v[q_idx])),
+        )
 
 
 def _f_divergence(name, params, p_probs, q_probs) -> float:
@@ -79,8 +82,9 @@ def test_gan_row_is_binary_cross_entropy_with_one_sided_label_smoothing():
     real, fake = torch.randn(50, generator=gen), torch.randn(40, generator=gen)
     for s in (0.0, 0.1, 0.3):
         loss = FGANLoss("gan", label_smoothing=s)
-        bce = (F.binary_cross_entropy_with_logits(real, torch.full_like(real, 1 - s))
-               + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))
+        bce = F.binary_cross_entropy_with_logits(
+            real, torch.full_like(real, 1 - s)
+        ) + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
         assert float(loss.discriminator_loss(real, fake)) == pytest.approx(float(bce), abs=1e-6)
     # the non-saturating generator loss is BCE of the fakes against the "real" label
     ns = FGANLoss("gan").generator_loss(fake)
@@ -266,9 +270,18 @@ def test_gan_config_rejects_bad_settings():
 
     with pytest.raises(ValueError, match="GANConfig: data must be one of 'grid25', 'ring8', 'spiral', 'digits'"):
         GANConfig(data="mnist")
-    bad = {"mine_beta": [-1.0, True, float("nan")], "lr_g": [0.0, True], "lr_mine": [float("nan")],
-           "steps": [0, 10.0, True], "batch_size": [1], "label_smoothing": [1.0, -0.1], "adaptive_clip": [1],
-           "msg_combine": ["sum"], "generator_loss": ["wasserstein"], "seed": [-1, 1.5]}
+    bad = {
+        "mine_beta": [-1.0, True, float("nan")],
+        "lr_g": [0.0, True],
+        "lr_mine": [float("nan")],
+        "steps": [0, 10.0, True],
+        "batch_size": [1],
+        "label_smoothing": [1.0, -0.1],
+        "adaptive_clip": [1],
+        "msg_combine": ["sum"],
+        "generator_loss": ["wasserstein"],
+        "seed": [-1, 1.5],
+    }
     for name, values in bad.items():
         for value in values:
             with pytest.raises((ValueError, TypeError), match=f"GANConfig: {name} must be .*got {value!r}"):
@@ -283,8 +296,16 @@ def test_gan_config_rejects_bad_settings():
 
 
 def test_regularizer_rejects_bad_settings():
-    for name, value in [("beta", -1.0), ("beta", True), ("lr", 0.0), ("ema_rate", 2.0), ("x_dim", 0),
-                        ("hidden", ()), ("critic", "cnn"), ("adaptive_clip", "yes")]:
+    for name, value in [
+        ("beta", -1.0),
+        ("beta", True),
+        ("lr", 0.0),
+        ("ema_rate", 2.0),
+        ("x_dim", 0),
+        ("hidden", ()),
+        ("critic", "cnn"),
+        ("adaptive_clip", "yes"),
+    ]:
         with pytest.raises((ValueError, TypeError), match=f"MINERegularizer: {name} must be"):
             MINERegularizer(**{"x_dim": 2, "code_dim": 3, name: value})
 
@@ -292,8 +313,27 @@ def test_regularizer_rejects_bad_settings():
 def test_gan_command(tmp_path, capsys):
     from mine.cli import main
 
-    code = main(["gan", "--data", "ring8", "--loss", "pearson", "--steps", "20", "--eval-every", "10",
-                 "--batch-size", "32", "--eval-samples", "400", "--out", str(tmp_path), "--quiet", "--json"])
+    code = main(
+        [
+            "gan",
+            "--data",
+            "ring8",
+            "--loss",
+            "pearson",
+            "--steps",
+            "20",
+            "--eval-every",
+            "10",
+            "--batch-size",
+            "32",
+            "--eval-samples",
+            "400",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+            "--json",
+        ]
+    )
     assert code == 0
     import json
 

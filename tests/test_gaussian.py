@@ -96,8 +96,11 @@ def test_bad_arguments(call, match):
 def test_staircase_batches_follow_the_true_mi_of_each_level():
     from mine.gaussian import mi_correlated, mi_staircase, staircase_batches
 
-    batches = list(staircase_batches((1.0, 3.0), steps_per_level=5, batch_size=4000, dim=3,
-                                     generator=torch.Generator().manual_seed(0)))
+    batches = list(
+        staircase_batches(
+            (1.0, 3.0), steps_per_level=5, batch_size=4000, dim=3, generator=torch.Generator().manual_seed(0)
+        )
+    )
     assert len(batches) == 10 and batches[0][0].shape == (4000, 3)
     truth = mi_staircase((1.0, 3.0), 5)
     for t, (x, z) in enumerate(batches):

@@ -78,8 +78,12 @@ def test_ksg_with_normal_scores_is_immune_to_outliers_and_scale():
     [
         (np.zeros((10, 1)), np.zeros((9, 1)), 3, "same number of rows"),
         (np.ones((10, 1)), np.ones((10, 1)), 3, "duplicates"),
-        (np.random.default_rng(0).normal(size=(3, 1)), np.random.default_rng(1).normal(size=(3, 1)), 3,
-         "too few samples"),
+        (
+            np.random.default_rng(0).normal(size=(3, 1)),
+            np.random.default_rng(1).normal(size=(3, 1)),
+            3,
+            "too few samples",
+        ),
         (np.random.default_rng(0).normal(size=(10, 1)), np.random.default_rng(1).normal(size=(10, 1)), 0, "k must"),
         (np.array([[0.0], [np.nan], [1.0], [2.0], [3.0]]), np.zeros((5, 1)), 1, "NaN"),
     ],

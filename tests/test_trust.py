@@ -28,8 +28,10 @@ def quiet_fit(est, x, z):
 
 
 # --- the bootstrap ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("name,params", [("dv", {}), ("nwj", {}), ("smile", {"smile_tau": 0.5}), ("js", {}),
-                                         ("f", {"divergence": "squared_hellinger"})])
+@pytest.mark.parametrize(
+    "name,params",
+    [("dv", {}), ("nwj", {}), ("smile", {"smile_tau": 0.5}), ("js", {}), ("f", {"divergence": "squared_hellinger"})],
+)
 def test_weighted_resample_equals_indexing_the_drawn_rows(name, params):
     """Weights c_i on the diagonal and c_i c_j on pair (i, j) = S indexed by the drawn rows, with pairs
     of one original row with itself left out."""
@@ -60,13 +62,17 @@ def test_bootstrap_spread_matches_the_sampling_spread_of_a_fixed_critic():
 
     def blocks(seed):
         x, z = (torch.as_tensor(a) for a in sample_correlated(512, rho, 1, random_state=seed))
-        t = (-0.5 * math.log(1 - rho**2) - (rho**2 * x**2 - 2 * rho * x * z.T + rho**2 * z.T**2) / (2 * (1 - rho**2)))
+        t = -0.5 * math.log(1 - rho**2) - (rho**2 * x**2 - 2 * rho * x * z.T + rho**2 * z.T**2) / (2 * (1 - rho**2))
         return [Scores.from_matrix(t[:256, :256]), Scores.from_matrix(t[256:, 256:])]
 
     bound = get_bound("dv")
     fresh = np.std([float(pooled_value(bound, blocks(s))) for s in range(200)], ddof=1)
-    boot = np.mean([float(bootstrap_values(bound, blocks(1000 + s), 100, torch.Generator().manual_seed(s)).std())
-                    for s in range(5)])
+    boot = np.mean(
+        [
+            float(bootstrap_values(bound, blocks(1000 + s), 100, torch.Generator().manual_seed(s)).std())
+            for s in range(5)
+        ]
+    )
     assert boot == pytest.approx(fresh, rel=0.2), (boot, fresh)
 
 
@@ -155,9 +161,14 @@ def test_pandas_series_are_columns():
     assert quiet_fit(MINE(**FAST), frame, pd.Series(z[:, 0])).mi() == reference
 
 
-@pytest.mark.parametrize("content,match", [(b"", "is not a file written by MINE.save"),
-                                           (b"PK\x03\x04broken", "is not a file written by MINE.save"),
-                                           (None, "no estimator in it")])
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        (b"", "is not a file written by MINE.save"),
+        (b"PK\x03\x04broken", "is not a file written by MINE.save"),
+        (None, "no estimator in it"),
+    ],
+)
 def test_loading_a_bad_file_says_so_in_one_line(tmp_path, content, match):
     path = tmp_path / "model.pt"
     if content is None:
@@ -199,8 +210,24 @@ def test_cli_exits_non_zero_on_an_implausible_estimate(tmp_path, capsys):
     rng = np.random.default_rng(2024)
     x = rng.standard_normal(2000)
     np.save(tmp_path / "d.npy", np.column_stack([x, 0.995 * x + 0.0999 * rng.standard_normal(2000)]))
-    code = main(["estimate", str(tmp_path / "d.npy"), "--x", "0", "--z", "1", "--lr", "1", "--ema-rate", "0",
-                 "--max-steps", "300", "--quiet", "--json"])
+    code = main(
+        [
+            "estimate",
+            str(tmp_path / "d.npy"),
+            "--x",
+            "0",
+            "--z",
+            "1",
+            "--lr",
+            "1",
+            "--ema-rate",
+            "0",
+            "--max-steps",
+            "300",
+            "--quiet",
+            "--json",
+        ]
+    )
     assert code == 2 and "far below 0" in capsys.readouterr().err
 
 

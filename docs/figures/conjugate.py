@@ -17,8 +17,10 @@ import torch  # noqa: E402
 
 from mine.divergences import get_divergence  # noqa: E402
 
-PANELS = [("total_variation", np.linspace(-0.5, 0.5, 201), np.linspace(0.0, 3.0, 31)),
-          ("kl", np.linspace(-2.0, 2.5, 201), np.exp(np.linspace(-3.0, 1.5, 31)))]
+PANELS = [
+    ("total_variation", np.linspace(-0.5, 0.5, 201), np.linspace(0.0, 3.0, 31)),
+    ("kl", np.linspace(-2.0, 2.5, 201), np.exp(np.linspace(-3.0, 1.5, 31))),
+]
 
 
 OUTPUT = Path(__file__).with_name("conjugate.png")

@@ -83,7 +83,8 @@ class StackedDigits:
         self.labels = digits.target.astype(np.int64)
         flat = self.images.reshape(len(self.images), -1)
         train_x, test_x, train_y, test_y = train_test_split(
-            flat, self.labels, test_size=0.25, random_state=random_state, stratify=self.labels)
+            flat, self.labels, test_size=0.25, random_state=random_state, stratify=self.labels
+        )
         self.classifier = LogisticRegression(max_iter=5000).fit(train_x, train_y)
         self.classifier_accuracy = float(self.classifier.score(test_x, test_y))
         self.n_modes = 1000

@@ -39,8 +39,13 @@ class FGANLoss:
         targets 1 - s (Salimans et al. 2016); fakes keep their target.
     """
 
-    def __init__(self, divergence: str | Divergence = "gan", generator_loss: str = "non_saturating",
-                 label_smoothing: float = 0.0, **params):
+    def __init__(
+        self,
+        divergence: str | Divergence = "gan",
+        generator_loss: str = "non_saturating",
+        label_smoothing: float = 0.0,
+        **params,
+    ):
         self.divergence = get_divergence(divergence, **params)
         self._key = divergence if isinstance(divergence, str) else self.divergence
         self.params = params
@@ -52,8 +57,10 @@ class FGANLoss:
         self.label_smoothing = float(label_smoothing)
 
     def __repr__(self) -> str:
-        return (f"FGANLoss({self.divergence.name!r}, generator_loss={self.generator_loss_kind!r}, "
-                f"label_smoothing={self.label_smoothing})")
+        return (
+            f"FGANLoss({self.divergence.name!r}, generator_loss={self.generator_loss_kind!r}, "
+            f"label_smoothing={self.label_smoothing})"
+        )
 
     def bound(self, real_scores: Tensor, fake_scores: Tensor) -> Tensor:
         """F(V) = E_P[g_f(V)] - E_Q[f*(g_f(V))], the variational lower bound on D_f(P || Q)."""

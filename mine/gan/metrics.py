@@ -45,9 +45,14 @@ def mode_coverage(samples, centers, std: float, min_count: int | None = None, n_
     distance, nearest = cKDTree(centers).query(samples)
     good = distance <= n_std * std
     counts = np.bincount(nearest[good], minlength=k)
-    return {"modes": int(np.count_nonzero(counts >= min_count)), "n_modes": k,
-            "high_quality": float(good.mean()), "kl": _kl_to_uniform(counts), "min_count": min_count,
-            "counts": counts.tolist()}
+    return {
+        "modes": int(np.count_nonzero(counts >= min_count)),
+        "n_modes": k,
+        "high_quality": float(good.mean()),
+        "kl": _kl_to_uniform(counts),
+        "min_count": min_count,
+        "counts": counts.tolist(),
+    }
 
 
 def label_coverage(labels, n_modes: int, min_count: int = 1) -> dict:
@@ -58,5 +63,4 @@ def label_coverage(labels, n_modes: int, min_count: int = 1) -> dict:
     if labels.min() < 0 or labels.max() >= n_modes:
         raise ValueError(f"labels must lie in [0, {n_modes}), got {labels.min()}..{labels.max()}")
     counts = np.bincount(labels, minlength=n_modes)
-    return {"modes": int(np.count_nonzero(counts >= min_count)), "n_modes": n_modes,
-            "kl": _kl_to_uniform(counts)}
+    return {"modes": int(np.count_nonzero(counts >= min_count)), "n_modes": n_modes, "kl": _kl_to_uniform(counts)}

@@ -41,8 +41,12 @@ def downsample_pyramid(images: Tensor) -> list[Tensor]:
 
 
 def _conv_block(in_ch: int, out_ch: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(in_ch, out_ch, 3, padding=1), nn.LeakyReLU(0.2),
-                         nn.Conv2d(out_ch, out_ch, 3, padding=1), nn.LeakyReLU(0.2))
+    return nn.Sequential(
+        nn.Conv2d(in_ch, out_ch, 3, padding=1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(out_ch, out_ch, 3, padding=1),
+        nn.LeakyReLU(0.2),
+    )
 
 
 class MSGGenerator(nn.Module):
@@ -113,8 +117,9 @@ class MSGDiscriminator(nn.Module):
             raise ValueError(f"expected images at {len(self.scales)} scales {self.scales}, got {len(images)}")
         for image, size in zip(images, self.scales):
             if image.shape[1:] != (self.channels, size, size):
-                raise ValueError(f"expected a ({self.channels}, {size}, {size}) image at scale {size}, "
-                                 f"got {tuple(image.shape[1:])}")
+                raise ValueError(
+                    f"expected a ({self.channels}, {size}, {size}) image at scale {size}, got {tuple(image.shape[1:])}"
+                )
         largest_first = images[::-1]
         h = self.from_rgb(largest_first[0])
         for k, block in enumerate(self.blocks):

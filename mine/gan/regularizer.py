@@ -46,10 +46,16 @@ def clip_to_norm_of(mi_grads: Sequence[Tensor | None], reference_grads: Sequence
 
 
 _CONSTRAINTS = {
-    "x_dim": [Integer(1)], "code_dim": [Integer(1)], "beta": [Real(0)],
-    "critic": [Options(CRITICS), Instance(nn.Module)], "hidden": [PositiveInts()],
-    "activation": [Options(ACTIVATIONS)], "embed_dim": [Integer(1)], "lr": [Real(0, math.inf, "neither")],
-    "ema_rate": [Real(0, 1), None], "adaptive_clip": [Boolean],
+    "x_dim": [Integer(1)],
+    "code_dim": [Integer(1)],
+    "beta": [Real(0)],
+    "critic": [Options(CRITICS), Instance(nn.Module)],
+    "hidden": [PositiveInts()],
+    "activation": [Options(ACTIVATIONS)],
+    "embed_dim": [Integer(1)],
+    "lr": [Real(0, math.inf, "neither")],
+    "ema_rate": [Real(0, 1), None],
+    "adaptive_clip": [Boolean],
 }
 
 
@@ -70,14 +76,36 @@ class MINERegularizer(nn.Module):
 
     _parameter_constraints = _CONSTRAINTS
 
-    def __init__(self, x_dim: int, code_dim: int, beta: float = 1.0, critic: str = "separable",
-                 hidden: Sequence[int] = (128, 128), activation: str = "elu", embed_dim: int = 32,
-                 lr: float = 3e-4, ema_rate: float = 0.01, adaptive_clip: bool = False):
+    def __init__(
+        self,
+        x_dim: int,
+        code_dim: int,
+        beta: float = 1.0,
+        critic: str = "separable",
+        hidden: Sequence[int] = (128, 128),
+        activation: str = "elu",
+        embed_dim: int = 32,
+        lr: float = 3e-4,
+        ema_rate: float = 0.01,
+        adaptive_clip: bool = False,
+    ):
         super().__init__()
-        validate_params("MINERegularizer", self._parameter_constraints, {
-            "x_dim": x_dim, "code_dim": code_dim, "beta": beta, "critic": critic, "hidden": hidden,
-            "activation": activation, "embed_dim": embed_dim, "lr": lr, "ema_rate": ema_rate,
-            "adaptive_clip": adaptive_clip})
+        validate_params(
+            "MINERegularizer",
+            self._parameter_constraints,
+            {
+                "x_dim": x_dim,
+                "code_dim": code_dim,
+                "beta": beta,
+                "critic": critic,
+                "hidden": hidden,
+                "activation": activation,
+                "embed_dim": embed_dim,
+                "lr": lr,
+                "ema_rate": ema_rate,
+                "adaptive_clip": adaptive_clip,
+            },
+        )
         self.x_dim, self.code_dim, self.beta = int(x_dim), int(code_dim), float(beta)
         self.adaptive_clip = adaptive_clip
         self.critic = build_critic(critic, self.x_dim, self.code_dim, hidden, activation, embed_dim)
@@ -90,8 +118,10 @@ class MINERegularizer(nn.Module):
         if x.shape[0] != c.shape[0]:
             raise ValueError(f"samples and codes must have the same batch size, got {x.shape[0]} and {c.shape[0]}")
         if x.shape[1] != self.x_dim or c.shape[1] != self.code_dim:
-            raise ValueError(f"expected samples with {self.x_dim} and codes with {self.code_dim} features "
-                             f"(after flattening), got {x.shape[1]} and {c.shape[1]}")
+            raise ValueError(
+                f"expected samples with {self.x_dim} and codes with {self.code_dim} features "
+                f"(after flattening), got {x.shape[1]} and {c.shape[1]}"
+            )
         if x.shape[0] < 2:
             raise ValueError("the MI estimate needs a batch of at least 2 samples")
         return x, c

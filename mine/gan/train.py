@@ -52,12 +52,19 @@ _CONSTRAINTS = {
     "mine_beta": [Real(0)],
     "adaptive_clip": [Boolean],
     "noise_dim": _POSITIVE_INT,
-    "code_dim": _POSITIVE_INT, "hidden": _POSITIVE_INT, "depth": _POSITIVE_INT, "width": _POSITIVE_INT,
+    "code_dim": _POSITIVE_INT,
+    "hidden": _POSITIVE_INT,
+    "depth": _POSITIVE_INT,
+    "width": _POSITIVE_INT,
     "msg_combine": [Options(COMBINE)],
     "standardize": [Boolean],
     "batch_size": [Integer(2)],
-    "steps": _POSITIVE_INT, "eval_every": _POSITIVE_INT, "eval_samples": _POSITIVE_INT,
-    "lr_g": _RATE, "lr_d": _RATE, "lr_mine": _RATE,
+    "steps": _POSITIVE_INT,
+    "eval_every": _POSITIVE_INT,
+    "eval_samples": _POSITIVE_INT,
+    "lr_g": _RATE,
+    "lr_d": _RATE,
+    "lr_mine": _RATE,
     "seed": [Integer(0)],
 }
 
@@ -234,7 +241,7 @@ def _models(config: GANConfig, rng: np.random.RandomState) -> _ToyModels | _Digi
 def _noise(n: int, config: GANConfig, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Generator input [eps; c]: noise eps ~ N(0, I) and code c ~ N(0, I), returned with c."""
     z = torch.randn(n, config.noise_dim + config.code_dim, generator=generator)
-    return z, z[:, config.noise_dim:]
+    return z, z[:, config.noise_dim :]
 
 
 def _generated(models: _ToyModels | _DigitModels, n: int, config: GANConfig, generator: torch.Generator) -> np.ndarray:
@@ -257,8 +264,13 @@ def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool =
     opt_d = torch.optim.Adam(models.discriminator.parameters(), lr=config.lr_d, betas=(0.5, 0.999))
     reg = None
     if config.mine_beta > 0:
-        reg = MINERegularizer(models.sample_dim, config.code_dim, beta=config.mine_beta, lr=config.lr_mine,
-                              adaptive_clip=config.adaptive_clip)
+        reg = MINERegularizer(
+            models.sample_dim,
+            config.code_dim,
+            beta=config.mine_beta,
+            lr=config.lr_mine,
+            adaptive_clip=config.adaptive_clip,
+        )
     history: list[dict] = []
     start = time.perf_counter()
     for step in tqdm(range(1, config.steps + 1), disable=not progress, desc=f"GAN {config.data}/{config.loss}"):
@@ -266,8 +278,9 @@ def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool =
         z, _ = _noise(config.batch_size, config, noise_gen)
         with torch.no_grad():
             _, fake_input = models.generate(z)
-        d_loss = loss.discriminator_loss(models.discriminate(models.real(config.batch_size)),
-                                         models.discriminate(fake_input))
+        d_loss = loss.discriminator_loss(
+            models.discriminate(models.real(config.batch_size)), models.discriminate(fake_input)
+        )
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         opt_d.step()
@@ -285,14 +298,27 @@ def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool =
         if step % config.eval_every == 0 or step == config.steps:  # checked here, not at every step
             if not (torch.isfinite(d_loss) and torch.isfinite(g_loss)):
                 raise FloatingPointError(
-                    f"GAN training diverged by step {step} (loss {config.loss}); lower the learning rates")
+                    f"GAN training diverged by step {step} (loss {config.loss}); lower the learning rates"
+                )
             metrics = models.evaluate(_generated(models, config.eval_samples, config, eval_gen))
-            history.append({"step": step, "d_loss": float(d_loss.detach()), "g_loss": float(g_loss.detach()),
-                            "mi": reg.last_estimate if reg else None, "seconds": time.perf_counter() - start,
-                            **metrics})
+            history.append(
+                {
+                    "step": step,
+                    "d_loss": float(d_loss.detach()),
+                    "g_loss": float(g_loss.detach()),
+                    "mi": reg.last_estimate if reg else None,
+                    "seconds": time.perf_counter() - start,
+                    **metrics,
+                }
+            )
     samples = _generated(models, config.eval_samples, config, eval_gen)
-    result = {"config": dataclasses.asdict(config), "history": history, "final": history[-1],
-              "seconds": time.perf_counter() - start, **models.extra_results()}
+    result = {
+        "config": dataclasses.asdict(config),
+        "history": history,
+        "final": history[-1],
+        "seconds": time.perf_counter() - start,
+        **models.extra_results(),
+    }
     if out is not None:
         _save(result, samples, models.real(config.eval_samples).numpy() * models.scale, models, Path(out))
     result["samples"] = samples
