@@ -215,10 +215,21 @@ _ALIASES: dict[str, str] = {}
 
 
 def register_bound(name: str, factory: Callable[..., Bound], aliases: tuple[str, ...] = ()) -> None:
-    """Add a bound: ``factory(**params)`` returns its :class:`Bound`; its keyword parameters are
-    the bound's parameters (an estimator passes those of its own parameters with the same names).
+    """Add a bound to the registry.
 
-    Example: ``register_bound("tuba", lambda: Bound("tuba", value=tuba, objective=tuba))``.
+    Parameters
+    ----------
+    name : str
+        The name estimators and ``get_bound`` accept (case-insensitive).
+    factory : callable
+        ``factory(**params)`` returns the :class:`Bound`; its keyword parameters are the bound's
+        parameters (an estimator passes those of its own parameters with the same names).
+    aliases : tuple of str
+        Other names for it.
+
+    Examples
+    --------
+    ``register_bound("tuba", lambda: Bound("tuba", value=tuba, objective=tuba))``
     """
     key = name.lower()
     _REGISTRY[key] = factory
@@ -248,8 +259,19 @@ def bound_parameters(name: str) -> tuple[str, ...]:
 def get_bound(name: str, **params) -> Bound:
     """A bound by name or alias, built with its parameters, e.g. ``get_bound("smile", smile_tau=1)``.
 
-    ``"f"`` is the dual bound of a row of :mod:`mine.divergences` (``divergence``,
-    ``divergence_params``): on the score matrix of paired samples, the f-information.
+    Parameters
+    ----------
+    name : str
+        A registered name or alias (``available_bounds(aliases=True)``). ``"f"`` is the dual bound
+        of a row of :mod:`mine.divergences` (``divergence``, ``divergence_params``): on the score
+        matrix of paired samples, the f-information.
+    **params
+        The bound's parameters (``bound_parameters(name)``).
+
+    Returns
+    -------
+    Bound
+        Its value, training objective and, for DV, the moving-average-corrected objective.
     """
     key = _key(name)
     unknown = set(params) - set(bound_parameters(key))

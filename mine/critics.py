@@ -148,7 +148,27 @@ def build_critic(
     activation: str = "relu",
     embed_dim: int = 32,
 ) -> nn.Module:
-    """A critic by name (``"concat"``, ``"separable"``) or a user's module, used as it is."""
+    """A critic by name (``"concat"``, ``"separable"``) or a user's module, used as it is.
+
+    Parameters
+    ----------
+    critic : {"separable", "concat"} or nn.Module
+        Separable: S = g(x) h(z)^T (one matmul for all pairs); concat: an MLP on [x; z] for every
+        pair. A module must map (x, z) of shapes (B, d_x), (B, d_z) to S of shape (B, B).
+    x_dim, z_dim : int
+        Input dimensions.
+    hidden : sequence of int
+        Hidden widths of each MLP.
+    activation : str
+        Hidden activation (``mine.critics.ACTIVATIONS``).
+    embed_dim : int
+        Embedding size of the separable critic.
+
+    Returns
+    -------
+    nn.Module
+        The critic.
+    """
     if isinstance(critic, nn.Module):
         return critic
     validate_params("build_critic", {"critic": [Options(CRITICS)]}, {"critic": critic})

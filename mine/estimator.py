@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils import check_random_state
@@ -356,7 +357,7 @@ class _VariationalEstimator(BaseEstimator):
             elif hasattr(self, attribute):
                 delattr(self, attribute)
 
-    def score(self, first, second) -> float:
+    def score(self, first: ArrayLike, second: ArrayLike) -> float:
         """The fitted critics' held-out bound on new data in nats (higher is better), for scikit-learn's
         model selection: ``GridSearchCV(MINE(), {"lr": [...]}, cv=2).fit(x, z)`` compares settings by
         the bound their critics reach on the rows each split held out."""
@@ -638,7 +639,7 @@ class MINE(_VariationalEstimator):
     def _source(self, x, z) -> PairedSource:
         return PairedSource(*check_paired(x, z), negatives=self.negatives)
 
-    def fit(self, x, z) -> MINE:
+    def fit(self, x: ArrayLike, z: ArrayLike) -> MINE:
         """Train the statistics network(s) on paired samples (rows of x and z are joint draws).
 
         x, z : arrays, tensors, Series or DataFrames of shape (n,) or (n, d). Returns self.
@@ -691,7 +692,7 @@ class MINE(_VariationalEstimator):
         """An interval for the estimate of I(X; Z) (the same as :meth:`interval`)."""
         return self.interval(level, units)
 
-    def evaluate(self, x, z, units: str = "nats") -> float:
+    def evaluate(self, x: ArrayLike, z: ArrayLike, units: str = "nats") -> float:
         """The fitted critics' bound on new paired samples (each fold's critic, averaged)."""
         self._check_fitted()
         source = self._source(x, z)
@@ -784,7 +785,7 @@ class DivergenceEstimator(_VariationalEstimator):
             )
         return TwoSampleSource(p, q)
 
-    def fit(self, p_samples, q_samples) -> DivergenceEstimator:
+    def fit(self, p_samples: ArrayLike, q_samples: ArrayLike) -> DivergenceEstimator:
         """Train V on samples of P and of Q (arrays, tensors or DataFrames; (n,) or (n, d))."""
         self._validate()
         source = self._source(p_samples, q_samples)
@@ -798,7 +799,7 @@ class DivergenceEstimator(_VariationalEstimator):
         warnings.warn("DivergenceEstimator.value() is deprecated; use estimate()", FutureWarning, stacklevel=2)
         return self.estimate(units)
 
-    def evaluate(self, p_samples, q_samples, units: str = "nats") -> float:
+    def evaluate(self, p_samples: ArrayLike, q_samples: ArrayLike, units: str = "nats") -> float:
         """The fitted critics' bound on new samples of P and Q (folds averaged)."""
         self._check_fitted()
         source = self._source(p_samples, q_samples)
@@ -807,11 +808,45 @@ class DivergenceEstimator(_VariationalEstimator):
         return _to_units(self._evaluate_new(source), units)
 
 
-def divergence(p_samples, q_samples, kind: str = "kl", units: str = "nats", **params) -> float:
-    """One call: ``DivergenceEstimator(divergence=kind, **params).fit(p, q).estimate(units)``."""
+def divergence(
+    p_samples: ArrayLike, q_samples: ArrayLike, kind: str = "kl", units: str = "nats", **params: Any
+) -> float:
+    """One call: ``DivergenceEstimator(divergence=kind, **params).fit(p, q).estimate(units)``.
+
+    Parameters
+    ----------
+    p_samples, q_samples : array_like of shape (n_p, d) and (n_q, d)
+        Samples of P and of Q (arrays, tensors, Series or DataFrames).
+    kind : str
+        A row of the f-divergence table (``mine.divergences.available_divergences()``).
+    units : {"nats", "bits"}
+        Units of the result.
+    **params
+        Any parameter of :class:`DivergenceEstimator`.
+
+    Returns
+    -------
+    float
+        The held-out lower bound on D_f(P || Q).
+    """
     return DivergenceEstimator(divergence=kind, **params).fit(p_samples, q_samples).estimate(units)
 
 
-def mutual_information(x, z, units: str = "nats", **params) -> float:
-    """One call: ``MINE(**params).fit(x, z).mi(units)``."""
+def mutual_information(x: ArrayLike, z: ArrayLike, units: str = "nats", **params: Any) -> float:
+    """One call: ``MINE(**params).fit(x, z).mi(units)``.
+
+    Parameters
+    ----------
+    x, z : array_like of shape (n,) or (n, d)
+        Paired samples: row i of x and row i of z are one joint draw.
+    units : {"nats", "bits"}
+        Units of the result.
+    **params
+        Any parameter of :class:`MINE`.
+
+    Returns
+    -------
+    float
+        The held-out estimate of I(X; Z).
+    """
     return MINE(**params).fit(x, z).mi(units)

@@ -8,6 +8,7 @@ N samples can resolve).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 from scipy.special import digamma
 
@@ -17,21 +18,30 @@ from .preprocessing import PREPROCESSORS, fit_preprocessor
 __all__ = ["ksg"]
 
 
-def ksg(x, z, k: int = 3, preprocessing: str = "quantile", workers: int = 1) -> float:
+def ksg(x: ArrayLike, z: ArrayLike, k: int = 3, preprocessing: str = "quantile", workers: int = 1) -> float:
     """I(X; Z) in nats by KSG algorithm 1 (max-norm in every space).
 
     I = psi(k) + psi(N) - mean_i [psi(n_x(i) + 1) + psi(n_z(i) + 1)], where eps_i is the distance
     from sample i to its k-th neighbour in the joint space and n_x(i), n_z(i) count the other
     samples strictly within eps_i of it in the x and z spaces.
 
-    x, z : arrays of shape (n,) or (n, d) whose rows are joint draws.
-    k : neighbours (3 is the usual choice: low bias, moderate variance).
-    preprocessing : per-column map applied first, which leaves MI unchanged (the max-norm is not
-        scale invariant): "quantile" (normal scores: immune to scale, heavy tails and outliers),
+    Parameters
+    ----------
+    x, z : array_like of shape (n,) or (n, d)
+        Paired samples whose rows are joint draws.
+    k : int
+        Neighbours (3 is the usual choice: low bias, moderate variance).
+    preprocessing : {"quantile", "standard", "none"}
+        Per-column map applied first, which leaves MI unchanged (the max-norm is not scale
+        invariant): "quantile" (normal scores: immune to scale, heavy tails and outliers),
         "standard" (unit variance, as scikit-learn's ``mutual_info_regression``) or "none".
-    workers : threads for the KD-tree queries (-1: all cores).
+    workers : int
+        Threads for the KD-tree queries (-1: all cores).
 
-    The estimate can be slightly negative for independent data; it is not clipped.
+    Returns
+    -------
+    float
+        The estimate in nats; it can be slightly negative for independent data and is not clipped.
     """
     x, z = check_paired(x, z)
     n = x.shape[0]

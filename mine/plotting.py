@@ -19,7 +19,21 @@ def _pyplot():
 def plot_history(estimator: Any, ax=None, units: str = "nats"):
     """Per fold, the mean training-batch estimate (thin) and the held-out estimate (thick) over
     steps; a marker at each held-out half's selected step; the estimate and its 95% interval as a
-    band. ``estimator`` is a fitted ``MINE`` or ``DivergenceEstimator``. Returns the Axes."""
+    band.
+
+    Parameters
+    ----------
+    estimator : MINE or DivergenceEstimator
+        A fitted estimator.
+    ax : matplotlib Axes or None
+        Where to draw (None: a new figure).
+    units : {"nats", "bits"}
+        Units of the vertical axis.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
     if units not in UNIT_SCALE:
         raise ValueError(f"units must be one of {sorted(UNIT_SCALE)}, got {units!r}")
     scale = UNIT_SCALE[units]

@@ -35,7 +35,20 @@ class CriticTrainer:
     corrected one; the trainer owns the :class:`~mine.bounds.MovingAverage`. The caller computes
     ``scores`` with the critic (``all_pair_scores``, ``shuffled_scores``, ``two_sample_scores``).
 
-    Example (fresh samples every step)::
+    Parameters
+    ----------
+    critic : nn.Module
+        The statistics network (``mine.critics.build_critic`` or a user's module).
+    bound : str or Bound
+        A registered bound name (``mine.bounds.available_bounds()``) or a :class:`~mine.bounds.Bound`.
+    lr, weight_decay, betas : float, float, (float, float)
+        Adam's settings.
+    ema_rate : float or None
+        Rate of the moving average in DV's gradient correction (0 or None: plain DV gradient).
+
+    Examples
+    --------
+    Fresh samples every step::
 
         trainer = CriticTrainer(build_critic("separable", x_dim, z_dim), "dv", lr=5e-4)
         for x, z in batches:
