@@ -25,6 +25,7 @@ from .divergences import Divergence, get_divergence
 __all__ = [
     "Bound",
     "MovingAverage",
+    "PairWeights",
     "Scores",
     "dv",
     "dv_ema_surrogate",
@@ -52,7 +53,8 @@ class Scores:
     ``matrix`` is the full score matrix when the negatives are all pairs of a batch (its diagonal
     is ``joint``, its off-diagonal ``marginal``); ``None`` for shuffled negatives or two samples.
     ``joint_weight`` and ``marginal_weight``, when given, weight the means of every bound (shape
-    (..., n): a leading dimension evaluates many weightings at once, as the bootstrap does).
+    (..., n): a leading dimension evaluates many weightings at once, as the bootstrap does; the
+    marginal weights of all-pairs scores may be a :class:`PairWeights`).
     """
 
     joint: Tensor
@@ -83,6 +85,47 @@ def off_diagonal(matrix: Tensor) -> Tensor:
     """
     b, lead = matrix.shape[-1], matrix.shape[:-2]
     return matrix.reshape(*lead, b * b)[..., 1:].reshape(*lead, b - 1, b + 1)[..., :-1].reshape(*lead, -1)
+
+
+class PairWeights:
+    """Weights c_i c_j on the off-diagonal pairs (i != j) of score blocks, kept as each block's row
+    weights c of shape (draws, n_b): what a bootstrap that resamples rows gives the marginal scores.
+
+    ``w @ v``, for v the blocks' off-diagonal scores concatenated (as ``off_diagonal`` orders them),
+    is sum_b sum_{i != j} c_i c_j V_ij = sum_b ((C_b V_b) * C_b).sum(-1) with V_b's diagonal zero:
+    one matrix product per block instead of a (draws, sum_b n_b (n_b - 1)) weight tensor.
+    ``w.sum(-1)`` is sum_b (sum_i c_i)^2 - sum_i c_i^2.
+    """
+
+    def __init__(self, counts: Sequence[Tensor]):
+        self.counts = tuple(counts)
+
+    def __matmul__(self, values: Tensor) -> Tensor:
+        total, start = 0, 0
+        for c in self.counts:
+            n = c.shape[-1]
+            matrix = values.new_zeros(n, n)
+            matrix.view(-1)[1:].view(n - 1, n + 1)[:, :-1] = values[start : start + n * (n - 1)].view(n - 1, n)
+            total = total + ((c @ matrix) * c).sum(-1)
+            start += n * (n - 1)
+        if start != values.shape[-1]:
+            raise ValueError(f"pair weights cover {start} off-diagonal scores, got {values.shape[-1]}")
+        return total
+
+    def sum(self, dim: int = -1) -> Tensor:
+        """The total weight per draw."""
+        return sum(c.sum(-1) ** 2 - (c**2).sum(-1) for c in self.counts)
+
+    @staticmethod
+    def cat(weights: Sequence[PairWeights]) -> PairWeights:
+        """The weights of several blocks' pairs, in order (as the scores are concatenated)."""
+        return PairWeights([c for w in weights for c in w.counts])
+
+
+def _cat_weights(weights: Sequence) -> Tensor | PairWeights:
+    if isinstance(weights[0], PairWeights):
+        return PairWeights.cat(weights)
+    return torch.cat(list(weights), -1)
 
 
 def weighted_mean(t: Tensor, weight: Tensor | None = None) -> Tensor:
@@ -350,6 +393,6 @@ def pooled_value(bound: Bound, blocks: Sequence[Scores]) -> Tensor:
             joint,
             marginal,
             joint_weight=torch.cat([b.joint_weight for b in blocks], -1),
-            marginal_weight=torch.cat([b.marginal_weight for b in blocks], -1),
+            marginal_weight=_cat_weights([b.marginal_weight for b in blocks]),
         )
     )

@@ -24,7 +24,7 @@ import torch
 from scipy.stats import norm
 from torch import Tensor
 
-from .bounds import Bound, Scores, off_diagonal, pooled_value
+from .bounds import Bound, PairWeights, Scores, pooled_value
 
 __all__ = ["bootstrap_values", "normal_interval", "resample_weights", "standard_error"]
 
@@ -51,7 +51,7 @@ def resample_weights(block: Scores, draws: int, generator: torch.Generator) -> S
             marginal_weight=_counts(block.marginal.numel(), draws, generator, block.marginal),
         )
     counts = _counts(block.matrix.shape[0], draws, generator, block.matrix)
-    return replace(block, joint_weight=counts, marginal_weight=off_diagonal(counts[:, :, None] * counts[:, None, :]))
+    return replace(block, joint_weight=counts, marginal_weight=PairWeights([counts]))
 
 
 def bootstrap_values(

@@ -47,6 +47,29 @@ def test_weighted_resample_equals_indexing_the_drawn_rows(name, params):
         assert float(values[draw]) == pytest.approx(float(explicit), rel=1e-12)
 
 
+def test_pooled_bootstrap_over_blocks_equals_indexing_each_blocks_drawn_rows():
+    """Two blocks of different sizes pooled: the pair weights c_i c_j of each block, kept as row
+    counts, give the bound of the concatenated explicitly resampled blocks."""
+    generator = torch.Generator().manual_seed(0)
+    blocks = [torch.randn(n, n, dtype=torch.float64, generator=generator) for n in (6, 9)]
+    draws = [resample_weights(Scores.from_matrix(m), 4, torch.Generator().manual_seed(k)) for k, m in enumerate(blocks)]
+    bound = get_bound("dv")
+    values = pooled_value(bound, draws)
+    indices = [
+        torch.randint(m.shape[0], (4, m.shape[0]), generator=torch.Generator().manual_seed(k))
+        for k, m in enumerate(blocks)
+    ]
+    for draw in range(4):
+        joint, marginal = [], []
+        for m, index in zip(blocks, indices):
+            i = index[draw]
+            s = m[i][:, i]
+            joint.append(s.diagonal())
+            marginal.append(s[i[:, None] != i[None, :]])
+        explicit = bound.value(Scores(torch.cat(joint), torch.cat(marginal)))
+        assert float(values[draw]) == pytest.approx(float(explicit), rel=1e-12)
+
+
 def test_two_sample_scores_resample_each_sample_on_its_own():
     joint, marginal = torch.arange(5.0, dtype=torch.float64), torch.arange(8.0, dtype=torch.float64)
     weighted = resample_weights(Scores(joint, marginal), 4, torch.Generator().manual_seed(0))
