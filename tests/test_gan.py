@@ -346,13 +346,23 @@ def test_toy_data_is_standardized_for_the_networks_and_reported_in_data_units():
     from mine.gan.train import GANConfig, _generated, _models, _noise
 
     config = GANConfig()
-    models = _models(config, np.random.RandomState(0))
+    cpu = torch.device("cpu")
+    models = _models(config, np.random.RandomState(0), cpu)
     # grid25: coordinates take -4, -2, 0, 2, 4 equally often, variance 8, plus 0.05^2
     assert models.scale == pytest.approx(math.sqrt(8 + 0.05**2), rel=0.01)
     assert float(models.real(20_000).std()) == pytest.approx(1.0, rel=0.02)
-    assert _models(GANConfig(standardize=False), np.random.RandomState(0)).scale == 1.0
+    assert _models(GANConfig(standardize=False), np.random.RandomState(0), cpu).scale == 1.0
     samples = _generated(models, 50, config, torch.Generator().manual_seed(0))
-    z, _ = _noise(50, config, torch.Generator().manual_seed(0))
+    z, _ = _noise(50, config, torch.Generator().manual_seed(0), cpu)
     with torch.no_grad():
         network_units = models.generator(z).numpy()
     assert np.allclose(samples, network_units * models.scale)  # metrics and pictures in data units
+
+
+def test_gan_config_device_is_checked_and_auto_resolves():
+    from mine._validation import InvalidParameterError
+    from mine.gan.train import GANConfig
+
+    assert GANConfig(device="auto").device == "auto"
+    with pytest.raises(InvalidParameterError, match="device must be"):
+        GANConfig(device="tpu:7")

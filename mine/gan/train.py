@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .._validation import Boolean, Instance, Integer, Options, Real, validate_params
+from .._validation import Boolean, Instance, Integer, Options, Real, resolve_device, validate_params
 from ..critics import mlp
 from .data import MIXTURES, StackedDigits, sample_toy
 from .losses import GENERATOR_LOSSES, FGANLoss
@@ -66,6 +66,7 @@ _CONSTRAINTS = {
     "lr_d": _RATE,
     "lr_mine": _RATE,
     "seed": [Integer(0)],
+    "device": [Instance(str)],
 }
 
 
@@ -119,6 +120,9 @@ class GANConfig:
         Generated samples scored at each evaluation.
     seed : int
         Seed of the weights, noise and data.
+    device : str
+        Where to train: "cpu", "cuda", "cuda:N" or "auto" (CUDA when present). Noise and data are
+        drawn on the CPU and moved, so a seed gives the same draws on every device.
     """
 
     _parameter_constraints: ClassVar[dict] = _CONSTRAINTS
@@ -144,6 +148,7 @@ class GANConfig:
     eval_every: int = 1000
     eval_samples: int = 2500
     seed: int = 0
+    device: str = "cpu"
 
     def __post_init__(self):
         self.validate()
@@ -152,23 +157,25 @@ class GANConfig:
         """Check every field (``train_gan`` checks again, after any change to the fields)."""
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         validate_params("GANConfig", self._parameter_constraints, fields)
+        resolve_device(self.device)
 
 
 class _ToyModels:
     """MLP generator and discriminator on 2-D toy data, seen divided by one scale for both coordinates
     (the geometry stays isotropic), from a fixed large sample."""
 
-    def __init__(self, config: GANConfig, rng: np.random.RandomState):
-        self.config, self.rng = config, rng
+    def __init__(self, config: GANConfig, rng: np.random.RandomState, device: torch.device):
+        self.config, self.rng, self.device = config, rng, device
         hidden = [config.hidden] * config.depth
-        self.generator = mlp(config.noise_dim + config.code_dim, hidden, 2, "relu")
-        self.discriminator = nn.Sequential(mlp(2, hidden, 1, "relu"), nn.Flatten(0))
+        self.generator = mlp(config.noise_dim + config.code_dim, hidden, 2, "relu").to(device)
+        self.discriminator = nn.Sequential(mlp(2, hidden, 1, "relu"), nn.Flatten(0)).to(device)
         self.sample_dim = 2
         self.scale = float(sample_toy(config.data, 100_000, random_state=12345).std()) if config.standardize else 1.0
 
     def real(self, n: int) -> torch.Tensor:
         """A batch of real data as the networks see it (divided by ``scale``)."""
-        return torch.as_tensor(sample_toy(self.config.data, n, self.rng) / self.scale, dtype=torch.float32)
+        batch = sample_toy(self.config.data, n, self.rng) / self.scale
+        return torch.as_tensor(batch, dtype=torch.float32).to(self.device)
 
     def generate(self, noise: torch.Tensor) -> tuple[torch.Tensor, Any]:
         """(flat samples for the MI estimate, what the discriminator takes)."""
@@ -201,15 +208,15 @@ class _DigitModels:
 
     scale = 1.0
 
-    def __init__(self, config: GANConfig, rng: np.random.RandomState):
-        self.config, self.rng = config, rng
+    def __init__(self, config: GANConfig, rng: np.random.RandomState, device: torch.device):
+        self.config, self.rng, self.device = config, rng, device
         self.digits = StackedDigits(random_state=config.seed)
-        self.generator = MSGGenerator(config.noise_dim + config.code_dim, 3, 8, config.width)
-        self.discriminator = MSGDiscriminator(3, 8, config.width, config.msg_combine)
+        self.generator = MSGGenerator(config.noise_dim + config.code_dim, 3, 8, config.width).to(device)
+        self.discriminator = MSGDiscriminator(3, 8, config.width, config.msg_combine).to(device)
         self.sample_dim = 3 * 8 * 8
 
     def real(self, n: int) -> torch.Tensor:
-        return torch.as_tensor(self.digits.sample(n, self.rng)[0])
+        return torch.as_tensor(self.digits.sample(n, self.rng)[0]).to(self.device)
 
     def generate(self, noise: torch.Tensor) -> tuple[torch.Tensor, Any]:
         out = self.generator(noise)  # one image per scale; the MI estimate reads the finest
@@ -233,22 +240,25 @@ class _DigitModels:
         ax.axis("off")
 
 
-def _models(config: GANConfig, rng: np.random.RandomState) -> _ToyModels | _DigitModels:
-    """The networks, real data and evaluation of ``config.data``, chosen once."""
-    return _DigitModels(config, rng) if config.data == "digits" else _ToyModels(config, rng)
+def _models(config: GANConfig, rng: np.random.RandomState, device: torch.device) -> _ToyModels | _DigitModels:
+    """The networks (on ``device``), real data and evaluation of ``config.data``, chosen once."""
+    return (_DigitModels if config.data == "digits" else _ToyModels)(config, rng, device)
 
 
-def _noise(n: int, config: GANConfig, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Generator input [eps; c]: noise eps ~ N(0, I) and code c ~ N(0, I), returned with c."""
-    z = torch.randn(n, config.noise_dim + config.code_dim, generator=generator)
+def _noise(
+    n: int, config: GANConfig, generator: torch.Generator, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Generator input [eps; c]: noise eps ~ N(0, I) and code c ~ N(0, I), returned with c (drawn by a
+    CPU generator and moved: the same draws on every device)."""
+    z = torch.randn(n, config.noise_dim + config.code_dim, generator=generator).to(device)
     return z, z[:, config.noise_dim :]
 
 
 def _generated(models: _ToyModels | _DigitModels, n: int, config: GANConfig, generator: torch.Generator) -> np.ndarray:
     """n generated samples in data units."""
     with torch.no_grad():
-        z, _ = _noise(n, config, generator)
-        return models.generate(z)[0].numpy() * models.scale
+        z, _ = _noise(n, config, generator, models.device)
+        return models.generate(z)[0].cpu().numpy() * models.scale
 
 
 def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool = False) -> dict:
@@ -258,7 +268,8 @@ def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool =
     rng = np.random.RandomState(config.seed)
     noise_gen = torch.Generator().manual_seed(config.seed + 1)
     eval_gen = torch.Generator().manual_seed(config.seed + 2)
-    models = _models(config, rng)
+    device = resolve_device(config.device)
+    models = _models(config, rng, device)
     loss = FGANLoss(config.loss, config.generator_loss, config.label_smoothing, **config.loss_params)
     opt_g = torch.optim.Adam(models.generator.parameters(), lr=config.lr_g, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(models.discriminator.parameters(), lr=config.lr_d, betas=(0.5, 0.999))
@@ -270,12 +281,12 @@ def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool =
             beta=config.mine_beta,
             lr=config.lr_mine,
             adaptive_clip=config.adaptive_clip,
-        )
+        ).to(device)
     history: list[dict] = []
     start = time.perf_counter()
     for step in tqdm(range(1, config.steps + 1), disable=not progress, desc=f"GAN {config.data}/{config.loss}"):
         # discriminator: maximise the f-GAN bound on real vs. detached fake samples
-        z, _ = _noise(config.batch_size, config, noise_gen)
+        z, _ = _noise(config.batch_size, config, noise_gen, device)
         with torch.no_grad():
             _, fake_input = models.generate(z)
         d_loss = loss.discriminator_loss(
@@ -285,7 +296,7 @@ def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool =
         d_loss.backward()
         opt_d.step()
         # generator: adversarial loss, minus beta * I(G(eps, c); c) when regularised
-        z, code = _noise(config.batch_size, config, noise_gen)
+        z, code = _noise(config.batch_size, config, noise_gen, device)
         flat, fake_input = models.generate(z)
         g_loss = loss.generator_loss(models.discriminate(fake_input))
         opt_g.zero_grad(set_to_none=True)
@@ -320,7 +331,7 @@ def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool =
         **models.extra_results(),
     }
     if out is not None:
-        _save(result, samples, models.real(config.eval_samples).numpy() * models.scale, models, Path(out))
+        _save(result, samples, models.real(config.eval_samples).cpu().numpy() * models.scale, models, Path(out))
     result["samples"] = samples
     return result
 
