@@ -48,11 +48,11 @@ def main() -> None:
     with torch.no_grad():
         samples = G(torch.cat([torch.randn(2000, 2), torch.randn(2000, 8)], dim=1)).numpy()
     coverage = mode_coverage(samples, data.centers, data.std)
-    print(f"after {steps} steps: {coverage['n_modes']} of 8 modes, I(G(eps, c); c) ~ {reg.last_estimate:.2f} nats")
+    print(f"after {steps} steps: {coverage['modes']} of 8 modes, I(G(eps, c); c) ~ {reg.last_estimate:.2f} nats")
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.scatter(*real_all[:2000].numpy().T, s=2, alpha=0.3, label="real")
     ax.scatter(*samples.T, s=2, alpha=0.3, label="generated")
-    ax.set_title(f"GAN + MINE regulariser: {coverage['n_modes']}/8 modes")
+    ax.set_title(f"GAN + MINE regulariser: {coverage['modes']}/8 modes")
     ax.legend(markerscale=5)
     save(fig, args.out, "example_gan_regularizer.png")
 

@@ -48,6 +48,15 @@ class NormalScores(TransformerMixin, BaseEstimator):
     ``QuantileTransformer(output_distribution="normal")``, without its absolute tolerance of 1e-7
     (a column at scale 1e-300 maps as at scale 1) and without stretching the ends to +-5.2, which
     makes the training extremes outliers of their own.
+
+    Parameters
+    ----------
+    n_quantiles : int
+        Most quantiles per column.
+    subsample : int
+        Most rows the quantiles are computed from.
+    random_state : int
+        Seed of that subsample.
     """
 
     def __init__(self, n_quantiles: int = 1000, subsample: int = 100_000, random_state: int = 0):
@@ -108,7 +117,20 @@ _CLASSES = {cls.__name__: cls for cls in (StandardScaler, NormalScores)}
 
 
 def fit_preprocessor(kind: str, data: np.ndarray) -> TransformerMixin:
-    """A per-column transformer by name (see ``PREPROCESSORS``), fitted on ``data`` (n, d)."""
+    """A per-column transformer by name, fitted on ``data``.
+
+    Parameters
+    ----------
+    kind : {"quantile", "standard", "none"}
+        The map (``PREPROCESSORS``).
+    data : ndarray of shape (n, d)
+        The training rows it is fitted on.
+
+    Returns
+    -------
+    TransformerMixin
+        The fitted transformer.
+    """
     if kind not in PREPROCESSORS:
         raise ValueError(f"unknown preprocessing {kind!r}; valid: {', '.join(PREPROCESSORS)}")
     return PREPROCESSORS[kind](data.shape[0]).fit(data)

@@ -58,7 +58,21 @@ MIXTURES = {"grid25": grid25, "ring8": ring8}
 
 
 def sample_toy(name: str, n: int, random_state=None) -> np.ndarray:
-    """n samples of a named toy distribution ("grid25", "ring8", "spiral")."""
+    """n samples of a named toy distribution.
+
+    Parameters
+    ----------
+    name : {"grid25", "ring8", "spiral"}
+        The distribution.
+    n : int
+        Number of samples.
+    random_state : int, RandomState or None
+        Seed or generator.
+
+    Returns
+    -------
+    ndarray of shape (n, 2)
+    """
     if name == "spiral":
         return spiral(n, random_state=random_state)
     if name not in MIXTURES:

@@ -29,8 +29,26 @@ def _kl_to_uniform(counts: np.ndarray) -> float:
 def mode_coverage(samples, centers, std: float, min_count: int | None = None, n_std: float = 3.0) -> dict:
     """Modes captured, share of high-quality samples and KL(p_gen || uniform) over the modes.
 
-    ``min_count`` defaults to a fifth of the uniform share n / K (PacGAN: 20 of 2,500 samples over
-    25 modes).
+    Parameters
+    ----------
+    samples : array_like of shape (n, d)
+        Generated samples.
+    centers : array_like of shape (K, d)
+        The modes' centres.
+    std : float
+        The modes' standard deviation; a sample within ``n_std * std`` of its nearest centre is
+        high quality and counts for that mode.
+    min_count : int or None
+        Samples a mode needs to count as captured (default a fifth of the uniform share n / K;
+        PacGAN: 20 of 2,500 samples over 25 modes).
+    n_std : float
+        The high-quality radius in standard deviations.
+
+    Returns
+    -------
+    dict
+        ``modes`` (captured), ``n_modes`` (K), ``high_quality`` (share), ``kl`` (to the uniform mode
+        histogram), ``min_count`` and ``counts`` (high-quality samples per mode).
     """
     samples = np.asarray(samples, dtype=np.float64)
     centers = np.asarray(centers, dtype=np.float64)
@@ -56,7 +74,22 @@ def mode_coverage(samples, centers, std: float, min_count: int | None = None, n_
 
 
 def label_coverage(labels, n_modes: int, min_count: int = 1) -> dict:
-    """Modes captured (at least ``min_count`` samples) and KL(p_gen || uniform) from mode labels."""
+    """Modes captured and KL(p_gen || uniform) from mode labels.
+
+    Parameters
+    ----------
+    labels : array_like of shape (n,)
+        The mode of each generated sample, integers in [0, n_modes).
+    n_modes : int
+        Number of modes.
+    min_count : int
+        Samples a mode needs to count as captured.
+
+    Returns
+    -------
+    dict
+        ``modes`` (captured), ``n_modes`` and ``kl``.
+    """
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.size == 0:
         raise ValueError(f"labels must be a non-empty 1-D array, got shape {labels.shape}")

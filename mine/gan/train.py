@@ -262,7 +262,23 @@ def _generated(models: _ToyModels | _DigitModels, n: int, config: GANConfig, gen
 
 
 def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool = False) -> dict:
-    """Train one GAN; return the config, the evaluation history and the final metrics."""
+    """Train one GAN.
+
+    Parameters
+    ----------
+    config : GANConfig
+        The run's settings (checked again here).
+    out : str, Path or None
+        Folder for ``metrics.json``, ``samples.npy`` and ``samples.png`` (None: nothing written).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    dict
+        ``config``, ``history`` (one entry per evaluation: losses, MI estimate, mode coverage),
+        ``final`` (the last entry), ``seconds`` and ``samples`` (generated, in data units).
+    """
     config.validate()
     torch.manual_seed(config.seed)
     rng = np.random.RandomState(config.seed)
