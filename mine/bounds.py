@@ -55,6 +55,17 @@ class Scores:
     ``joint_weight`` and ``marginal_weight``, when given, weight the means of every bound (shape
     (..., n): a leading dimension evaluates many weightings at once, as the bootstrap does; the
     marginal weights of all-pairs scores may be a :class:`PairWeights`).
+
+    Parameters
+    ----------
+    joint : Tensor
+        Scores of joint samples (the diagonal of S).
+    marginal : Tensor
+        Scores of product-of-marginals samples (the off-diagonal of S, or shuffled pairs, or Q samples).
+    matrix : Tensor or None
+        The full score matrix S, when the negatives are all pairs.
+    joint_weight, marginal_weight : Tensor, PairWeights or None
+        Weights of the means (bootstrap).
     """
 
     joint: Tensor
@@ -129,7 +140,20 @@ def _cat_weights(weights: Sequence) -> Tensor | PairWeights:
 
 
 def weighted_mean(t: Tensor, weight: Tensor | None = None) -> Tensor:
-    """mean(t), or sum(w t) / sum(w) over the last dimension for weights w of shape (..., n)."""
+    """mean(t), or sum(w t) / sum(w) over the last dimension for weights w of shape (..., n).
+
+    Parameters
+    ----------
+    t : Tensor
+        Values, shape (n,).
+    weight : Tensor, PairWeights or None
+        Weights of shape (..., n) (None: equal).
+
+    Returns
+    -------
+    Tensor
+        A scalar, or one mean per row of weights.
+    """
     if weight is None:
         return t.mean()
     return (weight @ t) / weight.sum(-1)
@@ -137,7 +161,20 @@ def weighted_mean(t: Tensor, weight: Tensor | None = None) -> Tensor:
 
 def log_mean_exp(t: Tensor, weight: Tensor | None = None) -> Tensor:
     """log mean exp(t) over all entries, as logsumexp(t) - log n; with weights w (..., n) on a 1-D t,
-    m + log(w . exp(t - m)) - log sum(w), m = max t (one matrix-vector product for all weightings)."""
+    m + log(w . exp(t - m)) - log sum(w), m = max t (one matrix-vector product for all weightings).
+
+    Parameters
+    ----------
+    t : Tensor
+        Values.
+    weight : Tensor, PairWeights or None
+        Weights of shape (..., n) (None: equal).
+
+    Returns
+    -------
+    Tensor
+        A scalar, or one value per row of weights.
+    """
     if weight is None:
         return torch.logsumexp(t.reshape(-1), dim=0) - math.log(t.numel())
     top = t.max()
@@ -153,6 +190,20 @@ def f_divergence_bound(scores: Scores, divergence: str | Divergence = "kl", **pa
     """Variational bound on D_f(P || Q) of the f-GAN table: mean_P g_f(V) - mean_Q f*(g_f(V)).
 
     The scores are the raw outputs V; g_f and f* come from :mod:`mine.divergences`.
+
+    Parameters
+    ----------
+    scores : Scores
+        Raw critic outputs V on P (joint) and Q (marginal) samples.
+    divergence : str or Divergence
+        A row of the table.
+    **params
+        Its parameters.
+
+    Returns
+    -------
+    Tensor
+        The bound (a scalar).
     """
     div = get_divergence(divergence, **params)
     return weighted_mean(div.activation(scores.joint), scores.joint_weight) - weighted_mean(
@@ -190,7 +241,20 @@ def js_objective(scores: Scores) -> Tensor:
 
 
 def smile(scores: Scores, tau: float = 5.0) -> Tensor:
-    """SMILE (Song & Ermon 2020): DV with marginal scores clipped to [-tau, tau]."""
+    """SMILE (Song & Ermon 2020): DV with marginal scores clipped to [-tau, tau].
+
+    Parameters
+    ----------
+    scores : Scores
+        Critic scores.
+    tau : float
+        Clipping threshold.
+
+    Returns
+    -------
+    Tensor
+        The SMILE estimate (a scalar).
+    """
     return dv(replace(scores, marginal=scores.marginal.clamp(-tau, tau), matrix=None))
 
 
@@ -222,6 +286,18 @@ def dv_ema_surrogate(scores: Scores, average: MovingAverage) -> Tensor:
     mean_P T - (log m + mean_Q exp(T) / m - 1), with m detached. Its gradient is
     E_P[grad T] - E_Q[exp(T) grad T] / m (the MINE correction), and since log y <= log m + y/m - 1
     its value never exceeds DV. Note ``log(mean_Q exp T / m)`` would keep the biased gradient.
+
+    Parameters
+    ----------
+    scores : Scores
+        A training batch's scores.
+    average : MovingAverage
+        The running average, updated by this call.
+
+    Returns
+    -------
+    Tensor
+        The surrogate (a scalar) to maximise.
     """
     log_batch_mean = log_mean_exp(scores.marginal)
     log_m = average.update(log_batch_mean)
@@ -239,6 +315,23 @@ class Bound:
     only for such a bound. ``needs_matrix``: the bound reads whole rows of S (InfoNCE).
     ``floor``: the quantity's value where P = Q (independence for MI): 0, except f(1) for an
     f-divergence whose f(1) is not 0 (the GAN row, -log 4); an estimate far below it is nonsense.
+
+    Parameters
+    ----------
+    name : str
+        The registry name.
+    value : callable
+        Scores -> the reported value.
+    objective : callable
+        Scores -> what training maximises.
+    corrected_objective : callable or None
+        (Scores, MovingAverage) -> the objective with MINE's gradient correction (DV only).
+    needs_matrix : bool
+        The bound reads whole rows of S (InfoNCE).
+    description : str
+        One line for reports.
+    floor : float
+        The value where P = Q.
     """
 
     name: str
@@ -351,7 +444,19 @@ def _smile_bound(smile_tau: float = 5.0) -> Bound:
 
 
 def f_bound(divergence: str | Divergence = "kl", divergence_params: dict | None = None) -> Bound:
-    """The f-GAN dual bound of a row of the divergence table, trained and reported as it is."""
+    """The f-GAN dual bound of a row of the divergence table, trained and reported as it is.
+
+    Parameters
+    ----------
+    divergence : str or Divergence
+        A row of the table.
+    divergence_params : dict or None
+        Its parameters, e.g. ``{"alpha": 2}``.
+
+    Returns
+    -------
+    Bound
+    """
     params = dict(divergence_params or {})
     div = get_divergence(divergence, **params)  # fails early on an unknown name or bad params
     key = divergence if isinstance(divergence, str) else div
@@ -375,6 +480,18 @@ def pooled_value(bound: Bound, blocks: Sequence[Scores]) -> Tensor:
     Joint/marginal bounds pool every block's scores before the single log-mean, which avoids the
     downward bias of averaging per-block logs; InfoNCE, defined per batch, averages the blocks
     weighted by their size.
+
+    Parameters
+    ----------
+    bound : Bound
+        The bound.
+    blocks : sequence of Scores
+        Scores of the evaluation blocks.
+
+    Returns
+    -------
+    Tensor
+        The pooled value (one per weighting when the scores carry bootstrap weights).
     """
     if not blocks:
         raise ValueError("no score blocks to pool")

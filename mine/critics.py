@@ -52,7 +52,21 @@ def _check_hidden(hidden: Sequence[int]) -> tuple[int, ...]:
 
 
 def mlp(in_dim: int, hidden: Sequence[int], out_dim: int, activation: str = "relu") -> nn.Sequential:
-    """Linear -> activation blocks of the given hidden widths, then a linear output layer."""
+    """Linear -> activation blocks of the given hidden widths, then a linear output layer.
+
+    Parameters
+    ----------
+    in_dim, out_dim : int
+        Input and output sizes.
+    hidden : sequence of int
+        Hidden widths.
+    activation : str
+        Hidden activation.
+
+    Returns
+    -------
+    nn.Sequential
+    """
     act = _activation(activation)
     layers: list[nn.Module] = []
     width = in_dim
@@ -68,6 +82,15 @@ class ConcatCritic(nn.Module):
 
     The first layer is linear, W [x; z] = W_x x + W_z z, so it is applied to x and z once each and
     broadcast to the B x B grid; only the deeper layers see B^2 rows.
+
+    Parameters
+    ----------
+    x_dim, z_dim : int
+        Input dimensions.
+    hidden : sequence of int
+        Hidden widths.
+    activation : str
+        Hidden activation (``ACTIVATIONS``).
     """
 
     def __init__(self, x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), activation: str = "relu"):
@@ -89,7 +112,19 @@ class ConcatCritic(nn.Module):
 
 
 class SeparableCritic(nn.Module):
-    """T(x, z) = g(x) . h(z) with two MLP encoders: S = g(x) h(z)^T costs one matmul."""
+    """T(x, z) = g(x) . h(z) with two MLP encoders: S = g(x) h(z)^T costs one matmul.
+
+    Parameters
+    ----------
+    x_dim, z_dim : int
+        Input dimensions.
+    hidden : sequence of int
+        Hidden widths of each encoder.
+    activation : str
+        Hidden activation (``ACTIVATIONS``).
+    embed_dim : int
+        Size of the embeddings g(x) and h(z).
+    """
 
     def __init__(
         self,
@@ -115,7 +150,17 @@ class SeparableCritic(nn.Module):
 
 
 class ScalarCritic(nn.Module):
-    """V(x) = MLP(x) for two-sample problems: one score per sample, shape (B,)."""
+    """V(x) = MLP(x) for two-sample problems: one score per sample, shape (B,).
+
+    Parameters
+    ----------
+    dim : int
+        Input dimension.
+    hidden : sequence of int
+        Hidden widths.
+    activation : str
+        Hidden activation (``ACTIVATIONS``).
+    """
 
     def __init__(self, dim: int, hidden: Sequence[int] = (256, 256), activation: str = "relu"):
         super().__init__()
@@ -127,7 +172,19 @@ class ScalarCritic(nn.Module):
 
 
 def two_sample_scores(critic: nn.Module, p: Tensor, q: Tensor) -> Scores:
-    """Scores V on samples of P (the "joint" role) and of Q (the "marginal" role)."""
+    """Scores V on samples of P (the "joint" role) and of Q (the "marginal" role).
+
+    Parameters
+    ----------
+    critic : nn.Module
+        Maps (B, d) to (B,).
+    p, q : Tensor
+        Batches of P and Q samples.
+
+    Returns
+    -------
+    Scores
+    """
     joint, marginal = critic(p), critic(q)
     if joint.shape != (p.shape[0],) or marginal.shape != (q.shape[0],):
         raise ValueError(
@@ -178,7 +235,19 @@ def build_critic(
 
 
 def all_pair_scores(critic: nn.Module, x: Tensor, z: Tensor) -> Scores:
-    """Scores of all B^2 pairs: diagonal joint, off-diagonal product of marginals."""
+    """Scores of all B^2 pairs: diagonal joint, off-diagonal product of marginals.
+
+    Parameters
+    ----------
+    critic : nn.Module
+        Maps (x, z) of shapes (B, d_x), (B, d_z) to S of shape (B, B).
+    x, z : Tensor
+        A batch of joint samples.
+
+    Returns
+    -------
+    Scores
+    """
     matrix = critic(x, z)
     if matrix.shape != (x.shape[0], z.shape[0]):
         raise ValueError(
@@ -199,6 +268,19 @@ def shuffled_scores(critic: nn.Module, x: Tensor, z: Tensor, generator: torch.Ge
 
     pi is a random derangement (a random order shifted by 1..B-1 places), so no joint pair is
     ever counted as a negative, as a plain shuffle would do for about one sample per batch.
+
+    Parameters
+    ----------
+    critic : nn.Module
+        A critic with ``pair_scores`` (or the protocol's matrix form).
+    x, z : Tensor
+        A batch of joint samples.
+    generator : torch.Generator or None
+        Source of the derangement.
+
+    Returns
+    -------
+    Scores
     """
     batch = z.shape[0]
     if batch < 2:

@@ -24,7 +24,21 @@ PARQUET_SUFFIXES = {".parquet", ".pq"}
 class Table:
     """A data file's contents: a 2-D table (``frame``, text or numbers, with ``names`` when the file
     had a header) or named arrays (``arrays``, from .npz). ``first_line`` is the file line of the
-    first data row (for messages), 0 when rows have no lines."""
+    first data row (for messages), 0 when rows have no lines.
+
+    Parameters
+    ----------
+    frame : DataFrame or None
+        The table (text cells for text files).
+    names : list of str or None
+        Column names, when the file had a header.
+    arrays : dict or None
+        Named arrays (.npz).
+    first_line : int
+        The file line of the first data row (0: rows have no lines).
+    path : str
+        The file, for messages.
+    """
 
     frame: pd.DataFrame | None = None
     names: list[str] | None = None
@@ -108,7 +122,19 @@ def _read_text(path: Path, header: str) -> Table:
 
 def read_table(path: Path | str, header: str = "auto") -> Table:
     """Read a .csv/.tsv/.txt (header ``"auto"``-detected, ``"yes"`` or ``"no"``), .parquet, .npy (1-D
-    or 2-D) or .npz (named arrays) file."""
+    or 2-D) or .npz (named arrays) file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    header : {"auto", "yes", "no"}
+        Whether a text file's first row names the columns.
+
+    Returns
+    -------
+    Table
+    """
     path = Path(path)
     if not path.exists():
         raise ValueError(f"no such file: {path}")
@@ -143,7 +169,21 @@ def read_table(path: Path | str, header: str = "auto") -> Table:
 
 
 def parse_columns(spec: str, n_columns: int, names: list[str] | None) -> list[int]:
-    """Column indices from 'a,b', '0,3', '0:10' (end excluded) or a mix of them."""
+    """Column indices from 'a,b', '0,3', '0:10' (end excluded) or a mix of them.
+
+    Parameters
+    ----------
+    spec : str
+        Comma-separated names, indices or START:STOP ranges.
+    n_columns : int
+        Columns of the table.
+    names : list of str or None
+        Column names (a name wins over an index).
+
+    Returns
+    -------
+    list of int
+    """
     columns: list[int] = []
     for part in (p.strip() for p in spec.split(",")):
         if not part:

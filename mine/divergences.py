@@ -44,7 +44,15 @@ Fn = Callable[[Tensor], Tensor]
 
 @dataclass(frozen=True)
 class Interval:
-    """The domain of f*: lo < t < hi (``closed``: lo <= t <= hi)."""
+    """The domain of f*: lo < t < hi (``closed``: lo <= t <= hi).
+
+    Parameters
+    ----------
+    lo, hi : float
+        The ends.
+    closed : bool
+        Whether the ends belong to it.
+    """
 
     lo: float = -math.inf
     hi: float = math.inf
@@ -59,7 +67,33 @@ class Interval:
 
 @dataclass(frozen=True)
 class Divergence:
-    """One row of the f-GAN table (all functions act elementwise on tensors)."""
+    """One row of the f-GAN table (all functions act elementwise on tensors).
+
+    Parameters
+    ----------
+    name : str
+        The registry name.
+    f, f_prime : callable
+        The generator f (convex; f(1) is ``f_at_one``) and its derivative.
+    conjugate : callable
+        The Fenchel conjugate f*(t) = sup_u (u t - f(u)).
+    activation : callable
+        The output activation g_f, mapping a raw score into the domain of f*.
+    conjugate_of_activation : callable
+        f*(g_f(v)), computed stably.
+    domain : Interval
+        The domain of f*.
+    threshold : float
+        f'(1): the optimal g_f(V) where P = Q.
+    aliases : tuple of str
+        Other names.
+    description : str
+        One line for tables.
+    f_at_one : float
+        f(1): 0 for every proper divergence, -log 4 for the GAN row.
+    params : dict
+        The parameters the row was built with.
+    """
 
     name: str
     f: Fn
@@ -80,6 +114,18 @@ def lambertw_exp(a: Tensor, iterations: int = 30) -> Tensor:
 
     Solves w + log w = a by Newton's method; the last step keeps the gradient, which is then the
     implicit one dW/da = w / (1 + w).
+
+    Parameters
+    ----------
+    a : Tensor
+        Real arguments.
+    iterations : int
+        Newton steps.
+
+    Returns
+    -------
+    Tensor
+        W(e^a), with the implicit gradient.
     """
     with torch.no_grad():
         w = F.softplus(a)  # ~ e^a for a << 0, ~ a for a >> 0
@@ -297,7 +343,17 @@ def _build(key: str, params: tuple) -> Divergence:
 def register_divergence(
     factory: Callable[..., Divergence], name: str | None = None, aliases: tuple[str, ...] = ()
 ) -> None:
-    """Add a divergence: ``factory(**params)`` returns its :class:`Divergence` record."""
+    """Add a divergence: ``factory(**params)`` returns its :class:`Divergence` record.
+
+    Parameters
+    ----------
+    factory : callable
+        ``factory(**params)`` returns the :class:`Divergence`.
+    name : str
+        The name ``get_divergence`` accepts.
+    aliases : tuple of str
+        Other names.
+    """
     record = factory()
     key = (name or record.name).lower()
     _REGISTRY[key] = factory
@@ -327,7 +383,19 @@ def available_divergences() -> list[str]:
 
 
 def get_divergence(name: str | Divergence, **params) -> Divergence:
-    """A row of the table by name or alias, e.g. ``get_divergence("alpha", alpha=2)``."""
+    """A row of the table by name or alias, e.g. ``get_divergence("alpha", alpha=2)``.
+
+    Parameters
+    ----------
+    name : str or Divergence
+        A registered name or alias, or a row (returned as it is).
+    **params
+        The row's parameters, e.g. ``alpha=2``.
+
+    Returns
+    -------
+    Divergence
+    """
     if isinstance(name, Divergence):
         return name
     if not isinstance(name, str):
@@ -345,6 +413,20 @@ def numeric_conjugate(
     """sup_{u >= 0} {u t - f(u)} by bounded Brent search over log u, plus the u -> 0 limit.
 
     u t - f(u) is concave in u and so unimodal in log u; the sup at u = 0 is -f(0+).
+
+    Parameters
+    ----------
+    f : callable or Divergence
+        The generator f on numpy arrays, or a row (its f).
+    t : float
+        Where to evaluate f*.
+    log_u_bounds : (float, float)
+        The search range of log u.
+
+    Returns
+    -------
+    float
+        f*(t) (a check of the table's closed forms).
     """
     if isinstance(f, Divergence):
         div = f

@@ -715,9 +715,20 @@ class DivergenceEstimator(_VariationalEstimator):
     fitted in ``folds`` parts of each sample). P and Q may have different sizes. Both samples go
     through one shared per-column map (a divergence is invariant only to a common map).
 
-    Parameters are those of :class:`MINE` where they apply; ``divergence`` names a row of the
-    table (``divergence_params`` e.g. ``{"alpha": 2}``), ``critic`` is "mlp" or a user
-    ``nn.Module`` mapping (B, d) -> (B,). The estimate is ``estimate_`` (nats), ``estimate(units)``.
+    The estimate is ``estimate_`` (nats), ``estimate(units)``, with ``se_`` and ``interval(level)``.
+
+    Parameters
+    ----------
+    divergence : str or Divergence
+        A row of the table (``mine.divergences.available_divergences()``).
+    divergence_params : dict or None
+        Its parameters, e.g. ``{"alpha": 2}``.
+    critic : str or nn.Module
+        "mlp" or a user module mapping (B, d) -> (B,).
+    hidden, activation, batch_size, lr, weight_decay, max_steps, folds, heldout_fraction, eval_every,
+    patience, preprocessing, device, dtype, random_state, verbose
+        As in :class:`MINE`; ``batch_size`` rows of each sample per step, and one per-column map
+        fitted on both samples.
     """
 
     _second_names = "q_feature_names_in_"

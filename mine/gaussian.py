@@ -123,14 +123,38 @@ def rho_for_mi(mi, dim: int = 1):
 
 
 def correlated_covariance(rho: float, dim: int = 1) -> np.ndarray:
-    """Covariance of [X; Z] with X, Z ~ N(0, I_dim) and Cov(X_k, Z_k) = rho (2 dim x 2 dim)."""
+    """Covariance of [X; Z] with X, Z ~ N(0, I_dim) and Cov(X_k, Z_k) = rho (2 dim x 2 dim).
+
+    Parameters
+    ----------
+    rho : float
+        Componentwise correlation.
+    dim : int
+        Dimension of X and of Z.
+
+    Returns
+    -------
+    ndarray of shape (2 dim, 2 dim)
+    """
     rho = float(_check_rho(rho))
     eye = np.eye(_check_dim(dim))
     return np.block([[eye, rho * eye], [rho * eye, eye]])
 
 
 def mi_staircase(levels=(2.0, 4.0, 6.0, 8.0, 10.0), steps_per_level: int = 4000) -> np.ndarray:
-    """The true MI at each training step of the Gaussian staircase (Poole et al. 2019)."""
+    """The true MI at each training step of the Gaussian staircase (Poole et al. 2019).
+
+    Parameters
+    ----------
+    levels : sequence of float
+        True MI per level, in nats.
+    steps_per_level : int
+        Steps at each level.
+
+    Returns
+    -------
+    ndarray of shape (len(levels) * steps_per_level,)
+    """
     if steps_per_level < 1:
         raise ValueError(f"steps_per_level must be positive, got {steps_per_level}")
     return np.repeat(np.asarray(levels, dtype=np.float64), steps_per_level)
@@ -171,7 +195,25 @@ def sample_correlated_torch(
     dtype: torch.dtype = torch.float32,
     device: str | torch.device = "cpu",
 ):
-    """Torch version of :func:`sample_correlated` (fresh samples per training step)."""
+    """Torch version of :func:`sample_correlated` (fresh samples per training step).
+
+    Parameters
+    ----------
+    n : int
+        Number of samples.
+    rho : float
+        Componentwise correlation.
+    dim : int
+        Dimension of X and of Z.
+    generator : torch.Generator or None
+        Source of the draws.
+    dtype, device
+        Of the tensors.
+
+    Returns
+    -------
+    x, z : Tensor of shape (n, dim)
+    """
     rho = float(_check_rho(rho))
     dim = _check_dim(dim)
     x = torch.randn(n, dim, generator=generator, dtype=dtype, device=device)
@@ -189,7 +231,27 @@ def staircase_batches(
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Fresh batches (x, z) for every step of the Gaussian staircase: ``steps_per_level`` batches at
     each true MI in ``levels`` (nats), x, z each ``dim``-D with rho = :func:`rho_for_mi`; the true MI
-    of step t is ``mi_staircase(levels, steps_per_level)[t]``."""
+    of step t is ``mi_staircase(levels, steps_per_level)[t]``.
+
+    Parameters
+    ----------
+    levels : sequence of float
+        True MI per level, in nats.
+    steps_per_level : int
+        Batches at each level.
+    batch_size : int
+        Rows per batch.
+    dim : int
+        Dimension of X and of Z.
+    generator : torch.Generator or None
+        Source of the draws.
+    dtype : torch.dtype
+        Of the tensors.
+
+    Returns
+    -------
+    iterator of (Tensor, Tensor)
+    """
     mi_staircase(levels, steps_per_level)  # checks the arguments before the first batch is asked for
     rhos = [float(rho_for_mi(level, dim)) for level in levels]
     return (

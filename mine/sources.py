@@ -47,7 +47,22 @@ Preprocessing = tuple[tuple[Any, ...], ...]  # per group, one fitted transformer
 
 
 def split_sizes(n: int, folds: int, heldout_fraction: float) -> tuple[int, int]:
-    """The smallest training and held-out part that :func:`split_indices` makes of n rows."""
+    """The smallest training and held-out part that :func:`split_indices` makes of n rows.
+
+    Parameters
+    ----------
+    n : int
+        Rows.
+    folds : int
+        Cross-fitting folds (1: one held-out part).
+    heldout_fraction : float
+        Share held out when ``folds`` is 1.
+
+    Returns
+    -------
+    (int, int)
+        The smallest training part and the smallest held-out part.
+    """
     if folds == 1:
         n_heldout = math.ceil(heldout_fraction * n)
         return n - n_heldout, n_heldout
@@ -61,7 +76,24 @@ def split_indices(
     rng: np.random.RandomState,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train, held-out) row indices: ``folds`` >= 2 cross-fits (``KFold``), 1 holds out
-    ``ceil(heldout_fraction * n)`` rows (``ShuffleSplit``)."""
+    ``ceil(heldout_fraction * n)`` rows (``ShuffleSplit``).
+
+    Parameters
+    ----------
+    n : int
+        Rows.
+    folds : int
+        Cross-fitting folds (1: one held-out part).
+    heldout_fraction : float
+        Share held out when ``folds`` is 1.
+    rng : RandomState
+        Source of the shuffle.
+
+    Returns
+    -------
+    list of (ndarray, ndarray)
+        Training and held-out indices per fold.
+    """
     if folds == 1:
         splitter = ShuffleSplit(n_splits=1, test_size=heldout_fraction, random_state=rng)
     else:
@@ -71,7 +103,17 @@ def split_indices(
 
 def shared_columns(x: np.ndarray, z: np.ndarray) -> list[tuple[int, int]]:
     """(i, j) for every column i of x equal to column j of z (hashes of the column bytes, then an exact
-    check): a copy makes the MI of continuous data infinite."""
+    check): a copy makes the MI of continuous data infinite.
+
+    Parameters
+    ----------
+    x, z : ndarray of shape (n, d_x) and (n, d_z)
+        The paired samples.
+
+    Returns
+    -------
+    list of (int, int)
+    """
     keys = {}
     for j in range(z.shape[1]):
         keys.setdefault(hash(np.ascontiguousarray(z[:, j]).tobytes()), []).append(j)
@@ -84,7 +126,19 @@ def shared_columns(x: np.ndarray, z: np.ndarray) -> list[tuple[int, int]]:
 
 
 def tied_columns(data: np.ndarray, share: float = 0.5) -> list[tuple[int, int]]:
-    """(column, distinct values) for every column with fewer than ``share`` * n distinct values."""
+    """(column, distinct values) for every column with fewer than ``share`` * n distinct values.
+
+    Parameters
+    ----------
+    data : ndarray of shape (n, d)
+        The samples.
+    share : float
+        A column with fewer than ``share * n`` distinct values is reported.
+
+    Returns
+    -------
+    list of (int, int)
+    """
     n = data.shape[0]
     counts = [(j, len(np.unique(data[:, j]))) for j in range(data.shape[1])]
     return [(j, k) for j, k in counts if k < share * n]
@@ -105,7 +159,15 @@ class _BatchStream:
 
 
 class AlignedRows:
-    """Arrays (numpy or torch) whose i-th rows belong together, indexed and batched together."""
+    """Arrays (numpy or torch) whose i-th rows belong together, indexed and batched together.
+
+    Parameters
+    ----------
+    *arrays : ndarray or Tensor
+        Arrays with the same number of rows.
+    what : str
+        What a row is, for messages ("rows", "P samples").
+    """
 
     def __init__(self, *arrays, what: str = "rows"):
         if len({a.shape[0] for a in arrays}) != 1:
@@ -215,6 +277,13 @@ class PairedSource(Source):
     x, z : validated 2-D arrays with the same number of rows. ``negatives``: all B(B-1)
     off-diagonal pairs of a training batch, or B pairs with z deranged (MINE paper). Evaluation
     blocks are always scored on all pairs.
+
+    Parameters
+    ----------
+    x, z : ndarray of shape (n, d_x) and (n, d_z)
+        Validated paired samples.
+    negatives : {"all", "shuffle"}
+        Training negatives.
     """
 
     def __init__(self, x, z, negatives: str = "all"):
@@ -243,7 +312,13 @@ class PairedSource(Source):
 
 
 class TwoSampleSource(Source):
-    """Samples of P and of Q (any sizes), for D(P || Q); the scores are V on each sample."""
+    """Samples of P and of Q (any sizes), for D(P || Q); the scores are V on each sample.
+
+    Parameters
+    ----------
+    p, q : ndarray of shape (n_p, d) and (n_q, d)
+        Validated samples of P and of Q.
+    """
 
     def __init__(self, p, q):
         super().__init__(AlignedRows(p, what="P samples"), AlignedRows(q, what="Q samples"))

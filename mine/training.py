@@ -20,7 +20,21 @@ __all__ = ["CriticTrainer", "adam"]
 def adam(
     params: Iterable[Tensor], lr: float, weight_decay: float = 0.0, betas: tuple[float, float] = (0.9, 0.999)
 ) -> torch.optim.Adam:
-    """Adam with the fused kernel (one pass over all parameters) where torch has it for the device."""
+    """Adam with the fused kernel (one pass over all parameters) where torch has it for the device.
+
+    Parameters
+    ----------
+    params : iterable of Tensor
+        The parameters to optimise.
+    lr, weight_decay : float
+        Adam's learning rate and weight decay.
+    betas : (float, float)
+        Adam's moment rates.
+
+    Returns
+    -------
+    torch.optim.Adam
+    """
     params = list(params)
     fused = bool(params) and params[0].device.type in ("cpu", "cuda")
     return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=weight_decay, fused=fused or None)

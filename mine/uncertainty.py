@@ -43,6 +43,21 @@ def resample_weights(block: Scores, draws: int, generator: torch.Generator) -> S
     With a score matrix, a row drawn c_i times weighs c_i on the diagonal and pair (i, j) weighs
     c_i c_j: the rows and columns of S are resampled together, and no pair of one original row with
     itself enters the marginal set. Without one (two samples), each set is resampled on its own.
+
+    Parameters
+    ----------
+    block : Scores
+        One evaluation block's scores.
+    draws : int
+        Number of resamples.
+    generator : torch.Generator
+        Source of the draws.
+
+    Returns
+    -------
+    Scores
+        The block with ``joint_weight`` (draws, B) and ``marginal_weight`` (a PairWeights, or
+        (draws, n) for two samples).
     """
     if block.matrix is None:
         return replace(
@@ -57,8 +72,25 @@ def resample_weights(block: Scores, draws: int, generator: torch.Generator) -> S
 def bootstrap_values(
     bound: Bound, blocks: Sequence[Scores], n_draws: int, generator: torch.Generator, chunk: int = 25
 ) -> Tensor:
-    """The pooled bound on ``n_draws`` bootstrap resamples of the blocks' rows, shape (n_draws,);
-    ``chunk`` resamples are evaluated at once."""
+    """The pooled bound on bootstrap resamples of the blocks' rows.
+
+    Parameters
+    ----------
+    bound : Bound
+        The bound whose pooled value is resampled.
+    blocks : sequence of Scores
+        A critic's scores on evaluation blocks.
+    n_draws : int
+        Number of resamples.
+    generator : torch.Generator
+        Source of the draws.
+    chunk : int
+        Resamples evaluated at once.
+
+    Returns
+    -------
+    Tensor of shape (n_draws,)
+    """
     values = []
     with torch.no_grad():
         for start in range(0, n_draws, chunk):
@@ -74,6 +106,20 @@ def standard_error(reports: Sequence[float], weights: Sequence[float], draws: np
     se_boot = sd of the weighted mean over draws. Training part: the reports' variance beyond the
     bootstrap's, s^2 - mean_k var_k (floored at 0), shrinks as 1/K in the mean. The total is
     sqrt(se_boot^2 + max(0, s^2 - mean_k var_k) * sum w_k^2).
+
+    Parameters
+    ----------
+    reports : sequence of float
+        The K independent reports.
+    weights : sequence of float
+        Their weights (report rows).
+    draws : ndarray of shape (n_draws, K)
+        Bootstrap draws of each report.
+
+    Returns
+    -------
+    dict
+        ``se``, ``se_bootstrap`` and ``se_training``.
     """
     w = np.asarray(weights, dtype=float) / np.sum(weights)
     draws = np.asarray(draws, dtype=float)
@@ -85,6 +131,19 @@ def standard_error(reports: Sequence[float], weights: Sequence[float], draws: np
 
 
 def normal_interval(estimate: float, se: float, level: float) -> tuple[float, float]:
-    """estimate -/+ z_{(1 + level) / 2} se."""
+    """estimate -/+ z_{(1 + level) / 2} se.
+
+    Parameters
+    ----------
+    estimate, se : float
+        The estimate and its standard error.
+    level : float
+        Coverage in (0, 1).
+
+    Returns
+    -------
+    (float, float)
+        The interval's ends.
+    """
     half = float(norm.ppf(0.5 + level / 2)) * se
     return estimate - half, estimate + half

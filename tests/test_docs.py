@@ -46,6 +46,24 @@ def test_every_public_name_has_a_docstring():
     assert _undocumented() == []
 
 
+def test_public_callables_with_parameters_document_them_numpy_style():
+    """A class or function of two or more parameters has a numpy-style Parameters section."""
+    missing = []
+    for name in _public_modules():
+        module = importlib.import_module(name)
+        for attr in getattr(module, "__all__", [n for n in vars(module) if not n.startswith("_")]):
+            obj = getattr(module, attr, None)
+            if not (inspect.isclass(obj) or inspect.isfunction(obj)) or obj.__module__ != name:
+                continue
+            try:
+                params = [p for p in inspect.signature(obj).parameters if p != "self"]
+            except (TypeError, ValueError):
+                continue
+            if len(params) >= 2 and "Parameters\n" not in inspect.getdoc(obj) + "\n":
+                missing.append(f"{name}.{attr}")
+    assert missing == []
+
+
 @pytest.mark.skipif(
     shutil.which("mkdocs") is None and importlib.util.find_spec("mkdocs") is None,
     reason="the docs tools are not installed: pip install -e '.[docs]'",

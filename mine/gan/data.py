@@ -21,7 +21,17 @@ __all__ = ["MIXTURES", "GaussianMixture2D", "StackedDigits", "grid25", "ring8", 
 
 @dataclass(frozen=True)
 class GaussianMixture2D:
-    """An equal-weight mixture of isotropic Gaussians; ``centers`` (K, 2), common ``std``."""
+    """An equal-weight mixture of isotropic Gaussians; ``centers`` (K, 2), common ``std``.
+
+    Parameters
+    ----------
+    name : str
+        For reports.
+    centers : ndarray of shape (K, 2)
+        The modes.
+    std : float
+        Their common standard deviation.
+    """
 
     name: str
     centers: np.ndarray
@@ -35,19 +45,59 @@ class GaussianMixture2D:
 
 
 def grid25(spacing: float = 2.0, std: float = 0.05) -> GaussianMixture2D:
-    """25 Gaussians on a 5 x 5 grid ``spacing`` apart, each with standard deviation ``std``."""
+    """25 Gaussians on a 5 x 5 grid ``spacing`` apart, each with standard deviation ``std``.
+
+    Parameters
+    ----------
+    spacing : float
+        Distance between neighbouring modes.
+    std : float
+        Each mode's standard deviation.
+
+    Returns
+    -------
+    GaussianMixture2D
+    """
     axis = spacing * np.arange(-2, 3, dtype=np.float64)
     return GaussianMixture2D("grid25", np.array([(a, b) for a in axis for b in axis]), std)
 
 
 def ring8(radius: float = 2.0, std: float = 0.02) -> GaussianMixture2D:
-    """8 Gaussians evenly spaced on a circle of ``radius``, each with standard deviation ``std``."""
+    """8 Gaussians evenly spaced on a circle of ``radius``, each with standard deviation ``std``.
+
+    Parameters
+    ----------
+    radius : float
+        The circle's radius.
+    std : float
+        Each mode's standard deviation.
+
+    Returns
+    -------
+    GaussianMixture2D
+    """
     angles = 2 * np.pi * np.arange(8) / 8
     return GaussianMixture2D("ring8", radius * np.stack([np.cos(angles), np.sin(angles)], axis=1), std)
 
 
 def spiral(n: int, turns: float = 1.5, noise: float = 0.05, random_state=None) -> np.ndarray:
-    """Points r(t) (cos 2 pi turns t, sin 2 pi turns t) * 4 t, t ~ U(0.1, 1), plus N(0, noise^2)."""
+    """Points r(t) (cos 2 pi turns t, sin 2 pi turns t) * 4 t, t ~ U(0.1, 1), plus N(0, noise^2).
+
+    Parameters
+    ----------
+    n : int
+        Number of points.
+    turns : float
+        Turns of the spiral.
+    noise : float
+        Standard deviation of the added noise.
+    random_state : int, RandomState or None
+        Seed or generator.
+
+    Returns
+    -------
+    ndarray of shape (n, 2)
+    """
     rng = check_random_state(random_state)
     t = rng.uniform(0.1, 1.0, n)
     angle = 2 * np.pi * turns * t

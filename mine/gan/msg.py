@@ -50,7 +50,21 @@ def _conv_block(in_ch: int, out_ch: int) -> nn.Sequential:
 
 
 class MSGGenerator(nn.Module):
-    """z -> images at every scale. ``forward`` returns the list; ``sample`` the full-size image."""
+    """z -> images at every scale. ``forward`` returns the list; ``sample`` the full-size image.
+
+    Parameters
+    ----------
+    latent_dim : int
+        Size of the input noise.
+    channels : int
+        Image channels.
+    size : int
+        Final image side (a power of two, at least 4).
+    width : int
+        Feature channels of every block.
+    tanh : bool
+        Squash the images to [-1, 1].
+    """
 
     def __init__(self, latent_dim: int, channels: int = 3, size: int = 32, width: int = 64, tanh: bool = True):
         super().__init__()
@@ -99,7 +113,19 @@ class _Combine(nn.Module):
 
 
 class MSGDiscriminator(nn.Module):
-    """Images at every scale (smallest first) -> one raw score V per sample, shape (B,)."""
+    """Images at every scale (smallest first) -> one raw score V per sample, shape (B,).
+
+    Parameters
+    ----------
+    channels : int
+        Image channels.
+    size : int
+        Largest image side.
+    width : int
+        Feature channels of every block.
+    combine : {"simple", "lin_cat", "cat_lin"}
+        How an image scale joins the features (MSG-GAN's phi).
+    """
 
     def __init__(self, channels: int = 3, size: int = 32, width: int = 64, combine: str = "simple"):
         super().__init__()

@@ -38,7 +38,20 @@ def _global_norm(grads: Sequence[Tensor | None]) -> Tensor:
 
 
 def clip_to_norm_of(mi_grads: Sequence[Tensor | None], reference_grads: Sequence[Tensor | None]) -> list:
-    """g_m scaled by min(1, |g_u| / |g_m|): never longer than the reference gradient g_u."""
+    """g_m scaled by min(1, |g_u| / |g_m|): never longer than the reference gradient g_u.
+
+    Parameters
+    ----------
+    mi_grads : sequence of Tensor or None
+        The MI gradient g_m per parameter.
+    reference_grads : sequence of Tensor or None
+        The adversarial gradient g_u per parameter.
+
+    Returns
+    -------
+    list of Tensor or None
+        g_m scaled to min(|g_u|, |g_m|) / |g_m| (norms over all parameters together).
+    """
     mi_norm, ref_norm = _global_norm(mi_grads), _global_norm(reference_grads)
     # on the device, no host sync: a zero MI gradient keeps scale 1 (its 0/0 is not selected)
     scale = torch.where(mi_norm > 0, torch.clamp(ref_norm / mi_norm, max=1.0), torch.ones_like(mi_norm))
