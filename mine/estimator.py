@@ -288,7 +288,8 @@ class _VariationalEstimator(BaseEstimator):
         reports = [r for f in self.folds_ for r in f.reports]
         rows = [n for f in self.folds_ for n in f.report_rows]
         self.estimate_ = float(np.average(reports, weights=rows))
-        self.uncertainty_ = standard_error(reports, rows, np.stack(draws, axis=1))
+        folds = [k for k, f in enumerate(self.folds_) for _ in f.reports]  # a fold's halves share its training
+        self.uncertainty_ = standard_error(reports, rows, np.stack(draws, axis=1), folds)
         self.se_ = self.uncertainty_["se"]
         self.cap_ = math.log(self.batch_size) if self.bound_.needs_matrix else math.inf
         self.n_heldout_ = sum(f.n_heldout for f in self.folds_)

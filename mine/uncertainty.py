@@ -99,22 +99,28 @@ def bootstrap_values(
     return torch.cat(values)
 
 
-def standard_error(reports: Sequence[float], weights: Sequence[float], draws: np.ndarray) -> dict[str, float]:
-    """Standard error of the weighted mean of K independent reports.
+def standard_error(
+    reports: Sequence[float], weights: Sequence[float], draws: np.ndarray, groups: Sequence[int] | None = None
+) -> dict[str, float]:
+    """Standard error of the weighted mean of K reports, grouped into G independent trainings.
 
-    ``draws`` (n_draws, K): bootstrap draws of each report. Evaluation part:
-    se_boot = sd of the weighted mean over draws. Training part: the reports' variance beyond the
-    bootstrap's, s^2 - mean_k var_k (floored at 0), shrinks as 1/K in the mean. The total is
-    sqrt(se_boot^2 + max(0, s^2 - mean_k var_k) * sum w_k^2).
+    ``draws`` (n_draws, K): bootstrap draws of each report. Evaluation part: se_boot = sd of the
+    weighted mean over draws. Training part: reports of one group share a critic's training (the two
+    held-out halves of a fold), so the trainings' spread is read from the G group means m_g (weights
+    W_g = sum of the group's w_k): their variance beyond the bootstrap's, s_m^2 - mean_g var(m_g*)
+    (floored at 0), enters the mean as sum_g W_g^2. The total is
+    sqrt(se_boot^2 + max(0, s_m^2 - mean_g var(m_g*)) * sum_g W_g^2). One group: no training part.
 
     Parameters
     ----------
     reports : sequence of float
-        The K independent reports.
+        The K reports.
     weights : sequence of float
         Their weights (report rows).
     draws : ndarray of shape (n_draws, K)
         Bootstrap draws of each report.
+    groups : sequence of int or None
+        The training (fold) of each report; None: every report its own.
 
     Returns
     -------
@@ -123,10 +129,18 @@ def standard_error(reports: Sequence[float], weights: Sequence[float], draws: np
     """
     w = np.asarray(weights, dtype=float) / np.sum(weights)
     draws = np.asarray(draws, dtype=float)
+    reports = np.asarray(reports, dtype=float)
     se_boot = float(np.std(draws @ w, ddof=1))
-    between = float(np.var(reports, ddof=1)) if len(reports) > 1 else 0.0
-    within = float(np.mean(np.var(draws, axis=0, ddof=1)))
-    training = max(0.0, between - within) * float(np.sum(w**2))
+    groups = np.arange(len(reports)) if groups is None else np.asarray(groups)
+    labels = list(dict.fromkeys(groups.tolist()))
+    group_weight = np.array([w[groups == g].sum() for g in labels])
+    means = np.array([reports[groups == g] @ w[groups == g] for g in labels]) / group_weight
+    mean_draws = np.stack([draws[:, groups == g] @ w[groups == g] for g in labels], axis=1) / group_weight
+    training = 0.0
+    if len(labels) > 1:
+        between = float(np.var(means, ddof=1))
+        within = float(np.mean(np.var(mean_draws, axis=0, ddof=1)))
+        training = max(0.0, between - within) * float(np.sum(group_weight**2))
     return {"se": math.sqrt(se_boot**2 + training), "se_bootstrap": se_boot, "se_training": math.sqrt(training)}
 
 

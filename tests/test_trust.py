@@ -108,6 +108,19 @@ def test_standard_error_adds_the_spread_the_bootstrap_does_not_explain():
     assert spread["se_training"] == pytest.approx(math.sqrt((5 / 3 - 0.01) / 4), rel=0.02)
 
 
+def test_training_spread_is_read_from_folds_not_from_halves_that_share_a_training():
+    """Two folds whose halves agree with each other but not across folds: as four independent
+    reports the spread would be divided by K = 4; as two trainings it is the fold means' variance
+    over G = 2 (sum of the squared fold weights 1/2)."""
+    draws = np.random.default_rng(0).normal(0, 0.01, size=(400, 4))
+    reports = [1.0, 1.0, 2.0, 2.0]
+    grouped = standard_error(reports, [1, 1, 1, 1], draws + np.array(reports), groups=[0, 0, 1, 1])
+    assert grouped["se_training"] == pytest.approx(math.sqrt(0.5 * 0.5), rel=0.02)  # var(1, 2) = 0.5
+    independent = standard_error(reports, [1, 1, 1, 1], draws + np.array(reports))
+    assert independent["se_training"] == pytest.approx(math.sqrt(1 / 3 / 4), rel=0.02)
+    assert standard_error(reports, [1, 1, 1, 1], draws, groups=[0, 0, 0, 0])["se_training"] == 0.0
+
+
 # --- the estimate and its interval -----------------------------------------------------------------
 def test_every_estimate_has_a_standard_error_and_an_interval(gaussian_pair):
     est = quiet_fit(MINE(**FAST), *gaussian_pair)
