@@ -4,9 +4,12 @@ For each pair of estimators (ours / torch-mist's): MINE (DV with the moving-aver
 NWJ, InfoNCE and SMILE (tau = 5). Both critics of a pair start from the same weights (ours copied
 into torch-mist's module, same architecture), see the same fresh batch every step, in the same
 process, one after the other. Reported per pair and staircase level: bias, variance and MSE of
-the per-step estimates over the last quarter of the level; then, separately, training steps per
-second at batch sizes 64 and 256 for the separable and concat critics (alternating timed blocks,
-the median over blocks), and the ratios ours / theirs.
+the per-step estimates over the last quarter of the level, for both critics and several seeds (a
+seed fixes the initial weights and the batches; the runs then diverge chaotically, so one seed
+cannot tell a real difference from noise); per critic, pair and level the mean and sd over seeds
+of the MSE ratio ours / theirs. Then, separately, training steps per second at batch sizes 64 and
+256 for the separable and concat critics (alternating timed blocks, the median over blocks), and
+the ratios ours / theirs.
 
 torch-mist's defaults differ from ours and are matched explicitly: all B - 1 in-batch negatives
 (``neg_samples=-1``; InfoNCE ``neg_samples=0``, which includes the positive as ours does) instead
@@ -17,6 +20,9 @@ Needs the optional extra (``bash benchmarks/install_peers.sh``); without it the 
 and writes no rows.
 
     python -m benchmarks.peers [--quick]
+    # in parts, e.g. one seed and critic per process, then merged:
+    python -m benchmarks.peers --set critics=concat --set seeds=1 --set parts=staircase --out /tmp/p1
+    python -m benchmarks.peers --merge /tmp/p*/peers.json
 """
 
 from __future__ import annotations
@@ -50,9 +56,12 @@ OURS = {
 class PeersConfig:
     dim: int = 20
     levels: tuple[float, ...] = (2.0, 4.0, 6.0, 8.0, 10.0)
-    steps_per_level: int = 4000
+    steps_per_level: int = 1000
     batch_size: int = 64
-    critic: str = "separable"
+    critics: tuple[str, ...] = ("separable", "concat")
+    seeds: tuple[int, ...] = (0, 1, 2)
+    parts: tuple[str, ...] = ("staircase", "speed")
+    threads: int = 0
     hidden: tuple[int, ...] = (256, 256)
     embed_dim: int = 32
     lr: float = 5e-4
@@ -70,6 +79,8 @@ QUICK = PeersConfig(
     levels=(2.0, 4.0),
     steps_per_level=50,
     hidden=(64, 64),
+    critics=("separable",),
+    seeds=(0, 1),
     speed_batch_sizes=(64,),
     speed_critics=("separable",),
     speed_seconds=0.5,
@@ -119,9 +130,10 @@ def _their_estimator(pair: str, critic: torch.nn.Module, config: PeersConfig):
     return SMILE(critic, neg_samples=-1, tau=5.0)
 
 
-def make_pair(pair: str, kind: str, config: PeersConfig) -> dict[str, Callable]:
-    """Two step functions, ``(x, z) -> estimate on the batch before the step``: ours and theirs."""
-    torch.manual_seed(config.seed)
+def make_pair(pair: str, kind: str, config: PeersConfig, seed: int | None = None) -> dict[str, Callable]:
+    """Two step functions, ``(x, z) -> estimate on the batch before the step``: ours and theirs,
+    from the same initial weights (drawn with ``seed``, default ``config.seed``)."""
+    torch.manual_seed(config.seed if seed is None else seed)
     critic = build_critic(kind, config.dim, config.dim, config.hidden, "relu", config.embed_dim)
     theirs = _their_estimator(pair, _their_critic(critic, kind, config), config)
     name, settings = OURS[pair]
@@ -142,13 +154,14 @@ def make_pair(pair: str, kind: str, config: PeersConfig) -> dict[str, Callable]:
     return {"mine": ours_step, "torch-mist": theirs_step}
 
 
-def staircase(config: PeersConfig) -> list[dict]:
+def staircase_run(config: PeersConfig, critic: str, seed: int) -> list[dict]:
+    """One seed, one critic: every pair of estimators on the same fresh batches, per level."""
     total = config.steps_per_level * len(config.levels)
-    pairs = {pair: make_pair(pair, config.critic, config) for pair in PAIRS}
+    pairs = {pair: make_pair(pair, critic, config, seed) for pair in PAIRS}
     estimates = {(p, lib): np.full(total, np.nan) for p in PAIRS for lib in ("mine", "torch-mist")}
-    generator = torch.Generator().manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(seed)
     batches = staircase_batches(config.levels, config.steps_per_level, config.batch_size, config.dim, generator)
-    for step, (x, z) in enumerate(progress(batches, total=total, desc="peers staircase")):
+    for step, (x, z) in enumerate(progress(batches, total=total, desc=f"peers staircase {critic} seed {seed}")):
         for pair, steps in pairs.items():
             for lib, fn in steps.items():
                 estimates[pair, lib][step] = float(fn(x, z))
@@ -157,13 +170,18 @@ def staircase(config: PeersConfig) -> list[dict]:
             "part": "staircase",
             "estimator": pair,
             "library": lib,
-            "critic": config.critic,
+            "critic": critic,
             "batch_size": config.batch_size,
+            "seed": seed,
             **stats,
         }
         for (pair, lib), values in estimates.items()
         for stats in level_stats(values, config.levels, config.steps_per_level, config.tail_fraction)
     ]
+
+
+def staircase(config: PeersConfig) -> list[dict]:
+    return [row for critic in config.critics for seed in config.seeds for row in staircase_run(config, critic, seed)]
 
 
 def _time_steps(step: Callable, batches: list, first: int, n: int) -> float:
@@ -220,14 +238,18 @@ def speed(config: PeersConfig) -> list[dict]:
     return rows
 
 
+def _key(r: dict) -> tuple:
+    return (r["part"], r["estimator"], r["library"], r["critic"], r["batch_size"], r.get("true_mi"), r.get("seed"))
+
+
 def ratios(rows: list[dict]) -> list[dict]:
-    """Ours / theirs: MSE per level (lower is better) and steps per second (higher is better)."""
-    index = {(r["part"], r["estimator"], r["library"], r["critic"], r["batch_size"], r.get("true_mi")): r for r in rows}
+    """Ours / theirs, per seed: MSE per level (lower is better) and steps per second (higher is better)."""
+    index = {_key(r): r for r in rows if r["part"] in ("staircase", "speed")}
     out = []
-    for (part, pair, lib, critic, batch, mi), row in index.items():
+    for (part, pair, lib, critic, batch, mi, seed), row in index.items():
         if lib != "mine":
             continue
-        theirs = index[part, pair, "torch-mist", critic, batch, mi]
+        theirs = index[part, pair, "torch-mist", critic, batch, mi, seed]
         key = "mse" if part == "staircase" else "steps_per_second"
         out.append(
             {
@@ -236,9 +258,42 @@ def ratios(rows: list[dict]) -> list[dict]:
                 "critic": critic,
                 "batch_size": batch,
                 "true_mi": mi,
+                "seed": seed,
                 "ours": row[key],
                 "theirs": theirs[key],
                 "ratio": row[key] / theirs[key],
+            }
+        )
+    return out
+
+
+def over_seeds(rows: list[dict]) -> list[dict]:
+    """Per critic, pair and level: mean (sd) over seeds of our MSE, theirs and the ratio."""
+    ratio_rows = [r for r in rows if r["part"] == "ratio: mse"]
+    groups: dict[tuple, list[dict]] = {}
+    for r in ratio_rows:
+        groups.setdefault((r["critic"], r["estimator"], r["true_mi"]), []).append(r)
+    out = []
+    for (critic, pair, mi), group in groups.items():
+        ours, theirs, ratio = (np.array([float(r[k]) for r in group]) for k in ("ours", "theirs", "ratio"))
+
+        def sd(values):
+            return float(values.std(ddof=1)) if len(values) > 1 else float("nan")
+
+        out.append(
+            {
+                "part": "over seeds",
+                "critic": critic,
+                "estimator": pair,
+                "true_mi": mi,
+                "seeds": len(group),
+                "mse_ours": float(ours.mean()),
+                "mse_ours_sd": sd(ours),
+                "mse_theirs": float(theirs.mean()),
+                "mse_theirs_sd": sd(theirs),
+                "ratio_mean": float(ratio.mean()),
+                "ratio_sd": sd(ratio),
+                "mean_mse_ratio": float(ours.mean() / theirs.mean()),
             }
         )
     return out
@@ -253,50 +308,87 @@ def run(config: PeersConfig):
             file=sys.stderr,
         )
         return [], {"torch_mist_version": None, "skipped": "torch-mist not installed"}
-    rows = staircase(config) + speed(config)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    rows = (staircase(config) if "staircase" in config.parts else []) + (
+        speed(config) if "speed" in config.parts else []
+    )
     return rows + ratios(rows), {"torch_mist_version": version}
 
 
 def plot(rows, extras, config: PeersConfig, path) -> None:
+    """Left and middle: per critic, the MSE ratio ours / theirs per level (mean and sd over seeds,
+    each seed a dot); right: the speed ratios."""
     if not rows:
         return
-    fig, axes = figure(1, 2, figsize=(12, 4.2))
-    for k, pair in enumerate(PAIRS):
-        for lib, style in (("mine", "-"), ("torch-mist", "--")):
-            pts = [r for r in rows if r["part"] == "staircase" and r["estimator"] == pair and r["library"] == lib]
-            axes[0].plot(
-                [r["true_mi"] for r in pts],
-                [r["mse"] for r in pts],
-                style,
+    summary = over_seeds(rows)
+    critics = list(dict.fromkeys(r["critic"] for r in summary))
+    fig, axes = figure(1, len(critics) + 1, figsize=(5 * (len(critics) + 1), 4.2), squeeze=False)
+    for c, critic in enumerate(critics):
+        ax = axes[0][c]
+        for k, pair in enumerate(PAIRS):
+            pts = [r for r in summary if r["critic"] == critic and r["estimator"] == pair]
+            if not pts:
+                continue
+            shift = (k - 1.5) * 0.15
+            levels = np.array([r["true_mi"] for r in pts]) + shift
+            ax.errorbar(
+                levels,
+                [r["ratio_mean"] for r in pts],
+                yerr=[r["ratio_sd"] for r in pts],
                 marker="o",
                 color=f"C{k}",
-                label=f"{pair} ({lib})",
+                capsize=3,
+                label=pair,
             )
-    axes[0].set_yscale("log")
-    axes[0].set_xlabel("true MI [nats]")
-    axes[0].set_ylabel("MSE over the level's last quarter [nats^2]")
-    axes[0].set_title(f"staircase, {config.critic} critic, batch {config.batch_size}")
-    axes[0].legend(fontsize=7)
+            seeds = [r for r in rows if r["part"] == "ratio: mse" and r["critic"] == critic and r["estimator"] == pair]
+            ax.plot([r["true_mi"] + shift for r in seeds], [r["ratio"] for r in seeds], ".", color=f"C{k}", alpha=0.4)
+        ax.axhline(1.0, color="black", lw=1)
+        ax.set_yscale("log")
+        ax.set_xlabel("true MI [nats]")
+        ax.set_ylabel("MSE ours / torch-mist (mean +- sd over seeds)")
+        n_seeds = max((r["seeds"] for r in summary if r["critic"] == critic), default=0)
+        ax.set_title(f"{critic} critic, batch {config.batch_size}, {n_seeds} seeds")
+        ax.legend(fontsize=7)
     speed_ratios = [r for r in rows if r["part"] == "ratio: steps_per_second"]
+    ax = axes[0][-1]
     labels = [f"{r['estimator']}\n{r['critic']} B={r['batch_size']}" for r in speed_ratios]
-    axes[1].bar(range(len(speed_ratios)), [r["ratio"] for r in speed_ratios], color="tab:green")
-    axes[1].axhline(1.0, color="black", lw=1)
-    axes[1].axhline(1.5, color="grey", ls="--", lw=1, label="1.5x")
-    axes[1].set_xticks(range(len(labels)), labels, rotation=90, fontsize=6)
-    axes[1].set_ylabel("training steps/s: ours / torch-mist")
-    axes[1].legend(fontsize=7)
+    ax.bar(range(len(speed_ratios)), [r["ratio"] for r in speed_ratios], color="tab:green")
+    ax.axhline(1.0, color="black", lw=1)
+    ax.axhline(1.5, color="grey", ls="--", lw=1, label="1.5x")
+    ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=6)
+    ax.set_ylabel("training steps/s: ours / torch-mist")
+    ax.legend(fontsize=7)
     save_figure(fig, path)
 
 
 def report(rows, config) -> str:
     if not rows:
         return "torch-mist not installed: nothing compared"
-    ratio_rows = [r for r in rows if r["part"].startswith("ratio")]
-    return table(
-        ratio_rows,
-        ["part", "estimator", "critic", "batch_size", "true_mi", "ours", "theirs", "ratio"],
-        {"ours": ".4g", "theirs": ".4g", "ratio": ".2f", "true_mi": ".0f"},
+    seeds = table(
+        over_seeds(rows),
+        [
+            "critic",
+            "estimator",
+            "true_mi",
+            "seeds",
+            "mse_ours",
+            "mse_ours_sd",
+            "mse_theirs",
+            "mse_theirs_sd",
+            "ratio_mean",
+            "ratio_sd",
+            "mean_mse_ratio",
+        ],
+        {"true_mi": ".0f", "ratio_mean": ".2f", "ratio_sd": ".2f", "mean_mse_ratio": ".2f"},
     )
+    speed_rows = [r for r in rows if r["part"] == "ratio: steps_per_second"]
+    speed_table = table(
+        speed_rows,
+        ["estimator", "critic", "batch_size", "ours", "theirs", "ratio"],
+        {"ours": ".4g", "theirs": ".4g", "ratio": ".2f"},
+    )
+    return "\n\n".join(part for part, rows_ in ((seeds, True), (speed_table, speed_rows)) if rows_)
 
 
 BENCHMARK = Benchmark("peers", run, PeersConfig(), QUICK, plot, report, __doc__)

@@ -114,3 +114,25 @@ def test_before_estimator_runs_another_checkout_in_a_subprocess():
     assert row["estimate"] == pytest.approx(MINE(max_steps=30, random_state=0).fit(x, z).mi(), abs=0.02)
     failed = consistency.estimate_before(x[:5], z[:5], config, seed=0)
     assert np.isnan(failed["estimate"]) and "ValueError" in failed["error"]
+
+
+def test_peers_summarises_the_mse_ratio_over_seeds():
+    from benchmarks.peers import over_seeds, ratios
+
+    def row(lib, seed, mse):
+        return {
+            "part": "staircase",
+            "estimator": "NWJ",
+            "library": lib,
+            "critic": "concat",
+            "batch_size": 64,
+            "true_mi": 8.0,
+            "seed": seed,
+            "mse": mse,
+        }
+
+    rows = [row("mine", 0, 2.0), row("torch-mist", 0, 1.0), row("mine", 1, 1.0), row("torch-mist", 1, 4.0)]
+    (summary,) = over_seeds(ratios(rows))
+    assert summary["seeds"] == 2 and summary["ratio_mean"] == pytest.approx((2.0 + 0.25) / 2)
+    assert summary["ratio_sd"] == pytest.approx(abs(2.0 - 0.25) / 2**0.5)
+    assert summary["mse_ours"] == pytest.approx(1.5) and summary["mean_mse_ratio"] == pytest.approx(1.5 / 2.5)
