@@ -23,7 +23,7 @@ def main() -> None:
     data = load_breast_cancer(as_frame=True).data
     means = data[[c for c in data.columns if c.startswith("mean ")]]
     worst = data[[c for c in data.columns if c.startswith("worst ")]]
-    est = mine.MINE(batch_size=128, max_steps=60 if args.fast else 3000, random_state=0).fit(means, worst)
+    est = mine.MINE(batch_size=128, max_steps=30 if args.fast else 3000, random_state=0).fit(means, worst)
     low, high = est.mi_interval()
     knn = mine.ksg(means.to_numpy(), worst.to_numpy())
     gaussian = mi_from_covariance(np.cov(np.hstack([means, worst]), rowvar=False), means.shape[1])

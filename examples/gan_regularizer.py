@@ -31,7 +31,7 @@ def main() -> None:
     opt_d = torch.optim.Adam(D.parameters(), lr=1e-3, betas=(0.5, 0.999))
     reg = MINERegularizer(x_dim=2, code_dim=8, beta=1.0)
     bce = nn.BCEWithLogitsLoss()
-    batch, steps = 256, 100 if args.fast else 5000
+    batch, steps = 256, 50 if args.fast else 5000
     for _ in range(steps):
         real = real_all[torch.randint(len(real_all), (batch,))]
         eps, c = torch.randn(batch, 2), torch.randn(batch, 8)
