@@ -315,6 +315,12 @@ def _calibration_summary(rows: list[dict]) -> list[dict]:
                 "spread": float(values.std(ddof=1)) if len(values) > 1 else math.nan,
                 "mean_se": float(np.mean([float(r["se"]) for r in group])) if group else math.nan,
                 "coverage": float(np.mean([r["covered"] for r in drawn])),
+                # the interval is for the bound's estimate: how often it holds the mean over draws
+                "coverage_of_mean": float(
+                    np.mean([float(r["low"]) <= values.mean() <= float(r["high"]) for r in group])
+                )
+                if group
+                else math.nan,
             }
         )
     return out
@@ -355,13 +361,16 @@ def plot(rows: list[dict], extras: dict, config: ConsistencyConfig, path) -> Non
         values = [
             float(mine_rows[c]["estimate"]) - mine_rows[c]["truth"] if c in mine_rows else math.nan for c in cases
         ]
-        left.bar(np.arange(len(cases)) + k * width, values, width, label=name)
+        bars = left.bar(np.arange(len(cases)) + k * width, values, width, label=name)
+        failed = [j for j, v in enumerate(values) if not math.isfinite(v)]  # an error, not an estimate
+        left.plot(np.array(failed) + k * width, np.zeros(len(failed)), "x", color=bars.patches[0].get_facecolor())
     left.axhline(0, color="black", lw=0.8)
     left.set_yscale("symlog", linthresh=1.0)  # an unpreprocessed fit can miss by tens of nats
     left.set_xticks(np.arange(len(cases)) + 0.4 - width / 2, cases, rotation=60, ha="right", fontsize=7)
-    left.set_ylabel("estimate - truth (nats; log beyond +-1)")
+    left.set_ylabel("estimate - truth (nats; log beyond +-1; x: an error)")
     left.set_title("tasks of known MI (10,000 samples)" if config.n == 10_000 else f"tasks ({config.n} samples)")
-    left.legend(fontsize=7)
+    if task_rows:
+        left.legend(fontsize=7)
     summary = _calibration_summary(rows)
     spread = [s["spread"] for s in summary]
     mean_se = [s["mean_se"] for s in summary]
@@ -386,7 +395,10 @@ def report(rows: list[dict], config: ConsistencyConfig) -> str:
             summary_by_estimator(rows),
             ["estimator", "mae_non_gaussian", "max_error_non_gaussian", "mae_gaussian", "failures", "median_seconds"],
         ),
-        (_calibration_summary(rows), ["case", "draws", "failures", "mean", "spread", "mean_se", "coverage"]),
+        (
+            _calibration_summary(rows),
+            ["case", "draws", "failures", "mean", "spread", "mean_se", "coverage", "coverage_of_mean"],
+        ),
         ([r for r in rows if r["part"] == "consistency"], ["case", "truth", "estimate", "se"]),
     ]
     return "\n\n".join(table(part, columns) for part, columns in tables if part)
