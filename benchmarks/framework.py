@@ -202,7 +202,9 @@ def override(config: Any, assignment: str) -> Any:
             value: Any = (
                 json.loads(text) if text.lstrip().startswith("[") else [t.strip() for t in text.split(",") if t.strip()]
             )
-            value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
+            # the elements take the type of the default's (seeds=0,1 are ints, not strings)
+            kind = type(old[0]) if old and not isinstance(old[0], (tuple, str)) else None
+            value = tuple(tuple(v) if isinstance(v, list) else (kind(v) if kind else v) for v in value)
         elif isinstance(old, bool):
             value = {"true": True, "false": False}[text.lower()]
         elif old is None or isinstance(old, str):

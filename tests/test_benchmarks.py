@@ -63,6 +63,10 @@ def test_set_overrides_config_fields_by_their_type():
     assert config.tasks == ("sinh 1x1", "cube 2x2")
     assert override(QUICK, "calibration_cases=[[10, 2.0]]").calibration_cases == ((10, 2.0),)
     assert override(QUICK, "n=123").n == 123 and override(QUICK, "before_path=/x").before_path == "/x"
+    from benchmarks.peers import PeersConfig
+
+    assert override(PeersConfig(), "seeds=0,2").seeds == (0, 2)  # ints, as the default's elements
+    assert override(PeersConfig(), "levels=2,4.5").levels == (2.0, 4.5)
     with pytest.raises(SystemExit, match="FIELD one of"):
         override(QUICK, "no_such_field=1")
     with pytest.raises(SystemExit, match="cannot read 'many' as int"):
