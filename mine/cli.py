@@ -273,19 +273,24 @@ def _cmd_gan(args) -> int:
     return 0
 
 
-def _add_gan_parser(sub) -> None:
-    gan = sub.add_parser("gan", help="train a GAN on toy data or stacked digits, report mode coverage")
-    _add_options(gan, GAN_OPTIONS, {})
-    gan.add_argument("--out", default=None, help="output folder (default gan-runs/DATA_LOSS_betaB_seedS)")
-    gan.add_argument("--json", action="store_true", help="print the final metrics as JSON")
-    gan.add_argument("--verbose", action=argparse.BooleanOptionalAction, default=True, help="a progress bar")
-    gan.add_argument(
+def _add_quiet(parser) -> None:
+    """``--quiet``: the same as ``--no-verbose`` (the command line shows progress by default)."""
+    parser.add_argument(
         "--quiet",
         dest="verbose",
         action="store_false",
         default=argparse.SUPPRESS,
         help="no progress bar (= --no-verbose)",
     )
+
+
+def _add_gan_parser(sub) -> None:
+    gan = sub.add_parser("gan", help="train a GAN on toy data or stacked digits, report mode coverage")
+    _add_options(gan, GAN_OPTIONS, {})
+    gan.add_argument("--out", default=None, help="output folder (default gan-runs/DATA_LOSS_betaB_seedS)")
+    gan.add_argument("--json", action="store_true", help="print the final metrics as JSON")
+    gan.add_argument("--verbose", action=argparse.BooleanOptionalAction, default=True, help="a progress bar")
+    _add_quiet(gan)
     gan.set_defaults(func=_cmd_gan)
 
 
@@ -296,13 +301,7 @@ def _parser() -> argparse.ArgumentParser:
     estimator.add_argument(
         "--seed", dest="random_state", type=int, default=argparse.SUPPRESS, help="the same as --random-state"
     )
-    estimator.add_argument(
-        "--quiet",
-        dest="verbose",
-        action="store_false",
-        default=argparse.SUPPRESS,
-        help="no progress bar (= --no-verbose)",
-    )
+    _add_quiet(estimator)
     common.add_argument("--units", default="nats", choices=list(UNITS))
     common.add_argument("--json", action="store_true", help="print the result as JSON")
 
