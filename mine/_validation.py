@@ -215,10 +215,48 @@ def as_2d_float(data, name: str) -> np.ndarray:
     return check_array(array, dtype=np.float64, input_name=name)
 
 
-def check_paired(x, z, x_name: str = "x", z_name: str = "z") -> tuple[np.ndarray, np.ndarray]:
-    """Validate a pair of inputs whose rows are joint samples: same number of rows."""
-    x = as_2d_float(x, x_name)
-    z = as_2d_float(z, z_name)
+SCAN_ROWS = 65_536  # rows per read when storage is scanned for NaN
+
+
+def is_lazy_array(data) -> bool:
+    """True for storage read a slice at a time: a ``np.memmap`` or an array-like that is not a numpy
+    array, tensor or pandas object but has ``shape``, ``dtype``, ``ndim`` and row slicing (h5py, zarr)."""
+    if isinstance(data, np.memmap):
+        return True
+    if isinstance(data, (np.ndarray, torch.Tensor, list, tuple)) or hasattr(data, "to_numpy"):
+        return False
+    return all(hasattr(data, a) for a in ("shape", "dtype", "ndim", "__getitem__"))
+
+
+def check_lazy_array(data, name: str):
+    """A memory-mapped or lazily sliced array checked without a full copy: numeric, real, 1-D or
+    2-D, not empty, and finite (scanned ``SCAN_ROWS`` rows at a time). Returned as it is."""
+    dtype = np.dtype(data.dtype)
+    if not (np.issubdtype(dtype, np.number) or dtype == np.bool_) or np.issubdtype(dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real and numeric, got an array of dtype {dtype}")
+    if data.ndim not in (1, 2):
+        raise ValueError(f"{name} must be 1-D (n,) or 2-D (n, d), got a {data.ndim}-D array of shape {data.shape}")
+    if data.shape[0] == 0 or (data.ndim == 2 and data.shape[1] == 0):
+        raise ValueError(f"{name} is empty (shape {tuple(data.shape)})")
+    for start in range(0, data.shape[0], SCAN_ROWS):
+        chunk = np.asarray(data[start : start + SCAN_ROWS])
+        finite = np.isfinite(chunk)
+        if not finite.all():
+            row = start + int(np.argmin(finite.reshape(len(chunk), -1).all(axis=1)))
+            raise ValueError(f"{name} contains NaN or infinite values (first in row {row})")
+    return data
+
+
+def as_rows(data, name: str):
+    """``check_lazy_array`` for storage read a slice at a time, else ``as_2d_float``."""
+    return check_lazy_array(data, name) if is_lazy_array(data) else as_2d_float(data, name)
+
+
+def check_paired(x, z, x_name: str = "x", z_name: str = "z") -> tuple:
+    """Validate a pair of inputs whose rows are joint samples: same number of rows (memory-mapped
+    inputs are checked in chunks and returned as they are, see :func:`as_rows`)."""
+    x = as_rows(x, x_name)
+    z = as_rows(z, z_name)
     if x.shape[0] != z.shape[0]:
         raise ValueError(
             f"{x_name} and {z_name} must have the same number of rows (samples), got {x.shape[0]} and {z.shape[0]}"

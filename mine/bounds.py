@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -26,13 +26,16 @@ __all__ = [
     "Bound",
     "MovingAverage",
     "PairWeights",
+    "PooledValue",
     "Scores",
     "dv",
     "dv_ema_surrogate",
+    "dv_terms",
     "available_bounds",
     "bound_parameters",
     "f_bound",
     "f_divergence_bound",
+    "f_divergence_terms",
     "get_bound",
     "infonce",
     "js_objective",
@@ -42,6 +45,7 @@ __all__ = [
     "pooled_value",
     "register_bound",
     "smile",
+    "smile_terms",
     "weighted_mean",
 ]
 
@@ -258,6 +262,53 @@ def smile(scores: Scores, tau: float = 5.0) -> Tensor:
     return dv(replace(scores, marginal=scores.marginal.clamp(-tau, tau), matrix=None))
 
 
+# --- the bounds as sums over rows, for pooling blocks one at a time ----------------------------------
+# terms(scores) = (a, b, log): the bound is mean a(joint) - log mean exp b(marginal) when log, else
+# mean a(joint) - mean b(marginal); each mean over all blocks, so running sums pool them exactly
+def dv_terms(scores: Scores) -> tuple[Tensor, Tensor, bool]:
+    """DV (and JS, reported by DV) as sums: a = T on joint pairs, b = T on marginal pairs, log-mean-exp."""
+    return scores.joint, scores.marginal, True
+
+
+def smile_terms(scores: Scores, tau: float = 5.0) -> tuple[Tensor, Tensor, bool]:
+    """SMILE as sums: DV's terms with the marginal scores clipped to [-tau, tau].
+
+    Parameters
+    ----------
+    scores : Scores
+        Critic scores.
+    tau : float
+        Clipping threshold.
+
+    Returns
+    -------
+    (Tensor, Tensor, bool)
+        Joint terms, marginal terms, True (log-mean-exp of the marginal terms).
+    """
+    return scores.joint, scores.marginal.clamp(-tau, tau), True
+
+
+def f_divergence_terms(scores: Scores, divergence: str | Divergence = "kl", **params) -> tuple[Tensor, Tensor, bool]:
+    """The f-GAN dual bound as sums: a = g_f(V) on P, b = f*(g_f(V)) on Q, plain means.
+
+    Parameters
+    ----------
+    scores : Scores
+        Raw critic outputs V on P (joint) and Q (marginal) samples.
+    divergence : str or Divergence
+        A row of the table.
+    **params
+        Its parameters.
+
+    Returns
+    -------
+    (Tensor, Tensor, bool)
+        Joint terms, marginal terms, False (plain means).
+    """
+    div = get_divergence(divergence, **params)
+    return div.activation(scores.joint), div.conjugate_of_activation(scores.marginal), False
+
+
 class MovingAverage:
     """Exponential moving average of the batch mean of exp(T) on marginal samples, in log-space.
 
@@ -315,6 +366,8 @@ class Bound:
     only for such a bound. ``needs_matrix``: the bound reads whole rows of S (InfoNCE).
     ``floor``: the quantity's value where P = Q (independence for MI): 0, except f(1) for an
     f-divergence whose f(1) is not 0 (the GAN row, -log 4); an estimate far below it is nonsense.
+    ``terms``, where present, writes ``value`` as sums over rows (``dv_terms``), so that
+    :class:`PooledValue` pools evaluation blocks one at a time.
 
     Parameters
     ----------
@@ -332,6 +385,8 @@ class Bound:
         One line for reports.
     floor : float
         The value where P = Q.
+    terms : callable or None
+        Scores -> (a, b, log): ``value`` is mean a - (log mean exp b if log else mean b).
     """
 
     name: str
@@ -341,6 +396,7 @@ class Bound:
     needs_matrix: bool = False
     description: str = ""
     floor: float = 0.0
+    terms: Callable[[Scores], tuple[Tensor, Tensor, bool]] | None = None
 
 
 # --- the registry --------------------------------------------------------------------------------
@@ -418,11 +474,13 @@ def get_bound(name: str, **params) -> Bound:
 
 
 def _dv_bound() -> Bound:
-    return Bound("dv", dv, dv, corrected_objective=dv_ema_surrogate, description="Donsker-Varadhan (MINE)")
+    return Bound(
+        "dv", dv, dv, corrected_objective=dv_ema_surrogate, description="Donsker-Varadhan (MINE)", terms=dv_terms
+    )
 
 
 def _nwj_bound() -> Bound:
-    return Bound("nwj", nwj, nwj, description="dual f-divergence (MINE-f)")
+    return Bound("nwj", nwj, nwj, description="dual f-divergence (MINE-f)", terms=f_divergence_terms)
 
 
 def _infonce_bound() -> Bound:
@@ -430,7 +488,7 @@ def _infonce_bound() -> Bound:
 
 
 def _js_bound() -> Bound:
-    return Bound("js", dv, js_objective, description="trained on JS, reported by DV")
+    return Bound("js", dv, js_objective, description="trained on JS, reported by DV", terms=dv_terms)
 
 
 def _smile_bound(smile_tau: float = 5.0) -> Bound:
@@ -440,6 +498,7 @@ def _smile_bound(smile_tau: float = 5.0) -> Bound:
         partial(smile, tau=float(smile_tau)),
         js_objective,
         description=f"SMILE (tau={smile_tau:g}), trained on JS",
+        terms=partial(smile_terms, tau=float(smile_tau)),
     )
 
 
@@ -462,7 +521,12 @@ def f_bound(divergence: str | Divergence = "kl", divergence_params: dict | None 
     key = divergence if isinstance(divergence, str) else div
     value = partial(f_divergence_bound, divergence=key, **params)
     return Bound(
-        "f", value, value, description=f"dual f-divergence bound, {div.name}{params or ''}", floor=div.f_at_one
+        "f",
+        value,
+        value,
+        description=f"dual f-divergence bound, {div.name}{params or ''}",
+        floor=div.f_at_one,
+        terms=partial(f_divergence_terms, divergence=key, **params),
     )
 
 
@@ -474,33 +538,84 @@ register_bound("smile", _smile_bound)
 register_bound("f", f_bound)
 
 
-def pooled_value(bound: Bound, blocks: Sequence[Scores]) -> Tensor:
-    """The bound's value over many score blocks (e.g. a held-out set evaluated in batches).
+def _sum(t: Tensor, weight) -> Tensor:
+    """sum_i t_i, or sum_i w_i t_i for each row of weights (..., n)."""
+    return t.sum() if weight is None else weight @ t
 
-    Joint/marginal bounds pool every block's scores before the single log-mean, which avoids the
-    downward bias of averaging per-block logs; InfoNCE, defined per batch, averages the blocks
-    weighted by their size.
+
+def _total(t: Tensor, weight) -> Tensor:
+    """The number of terms, or the total weight per row of weights."""
+    return t.new_tensor(float(t.numel())) if weight is None else weight.sum(-1)
+
+
+class PooledValue:
+    """A bound over score blocks added one at a time, as if all blocks' scores were pooled.
+
+    For a bound with ``terms`` (a, b, log) the running sums are sum w a, sum w, and sum w' b or,
+    for log-mean-exp, s = sum w' exp(b - m) with the largest b so far as the shift m (rescaled by
+    exp(m_old - m) when m grows); the value is sum w a / sum w - (m + log s - log sum w') or
+    - sum w' b / sum w'. Pooling before the log avoids the downward bias of averaging per-block
+    logs, and only one block is in memory at a time. InfoNCE, defined per batch, averages the
+    blocks' values weighted by their rows. A bound without ``terms`` keeps the blocks and pools
+    them at the end. Weights (bootstrap) carry a leading dimension: one value per weighting.
 
     Parameters
     ----------
     bound : Bound
-        The bound.
-    blocks : sequence of Scores
-        Scores of the evaluation blocks.
-
-    Returns
-    -------
-    Tensor
-        The pooled value (one per weighting when the scores carry bootstrap weights).
+        The bound to pool.
     """
-    if not blocks:
-        raise ValueError("no score blocks to pool")
-    if bound.needs_matrix:
-        sizes = torch.stack(
-            [torch.tensor(float(b.joint.numel())) if b.joint_weight is None else b.joint_weight.sum(-1) for b in blocks]
-        ).to(blocks[0].joint)
-        values = torch.stack([bound.value(b) for b in blocks])
-        return (values * sizes).sum(0) / sizes.sum(0)
+
+    def __init__(self, bound: Bound):
+        self.bound = bound
+        self.sums: dict[str, Tensor] = {}
+        self.shift: Tensor | None = None  # m, the largest marginal term so far (log-mean-exp only)
+        self.log = False
+        self.kept: list[Scores] = []
+
+    def _add(self, name: str, value: Tensor) -> None:
+        self.sums[name] = self.sums[name] + value if name in self.sums else value
+
+    def add(self, scores: Scores) -> PooledValue:
+        """Fold in one block's scores; returns self."""
+        if self.bound.needs_matrix:
+            rows = _total(scores.joint, scores.joint_weight)
+            self._add("joint", self.bound.value(scores) * rows)
+            self._add("joint_weight", rows)
+            return self
+        if self.bound.terms is None:
+            self.kept.append(scores)
+            return self
+        joint, marginal, self.log = self.bound.terms(scores)
+        self._add("joint", _sum(joint, scores.joint_weight))
+        self._add("joint_weight", _total(joint, scores.joint_weight))
+        self._add("marginal_weight", _total(marginal, scores.marginal_weight))
+        if not self.log:
+            self._add("marginal", _sum(marginal, scores.marginal_weight))
+            return self
+        top = marginal.detach().max()
+        if self.shift is not None and "marginal" in self.sums:
+            top = torch.maximum(top, self.shift)
+            self.sums["marginal"] = self.sums["marginal"] * torch.exp(self.shift - top)
+        self.shift = top
+        self._add("marginal", _sum(torch.exp(marginal - top), scores.marginal_weight))
+        return self
+
+    def value(self) -> Tensor:
+        """The pooled value (one per weighting when the scores carry bootstrap weights)."""
+        if self.kept:
+            return _pool_kept(self.bound, self.kept)
+        if not self.sums:
+            raise ValueError("no score blocks to pool")
+        joint = self.sums["joint"] / self.sums["joint_weight"]
+        if self.bound.needs_matrix:
+            return joint
+        if self.log:
+            return joint - (self.shift + torch.log(self.sums["marginal"]) - torch.log(self.sums["marginal_weight"]))
+        return joint - self.sums["marginal"] / self.sums["marginal_weight"]
+
+
+def _pool_kept(bound: Bound, blocks: Sequence[Scores]) -> Tensor:
+    """A bound without terms: every block's scores concatenated, then the bound once."""
     joint = torch.cat([b.joint.reshape(-1) for b in blocks])
     marginal = torch.cat([b.marginal.reshape(-1) for b in blocks])
     if blocks[0].joint_weight is None:
@@ -513,3 +628,26 @@ def pooled_value(bound: Bound, blocks: Sequence[Scores]) -> Tensor:
             marginal_weight=_cat_weights([b.marginal_weight for b in blocks]),
         )
     )
+
+
+def pooled_value(bound: Bound, blocks: Iterable[Scores]) -> Tensor:
+    """The bound's value over many score blocks (e.g. a held-out set evaluated in blocks), pooled
+    as one set (:class:`PooledValue`); ``blocks`` may be a generator, so that one block at a time
+    is in memory.
+
+    Parameters
+    ----------
+    bound : Bound
+        The bound.
+    blocks : iterable of Scores
+        Scores of the evaluation blocks.
+
+    Returns
+    -------
+    Tensor
+        The pooled value (one per weighting when the scores carry bootstrap weights).
+    """
+    pooled = PooledValue(bound)
+    for block in blocks:
+        pooled.add(block)
+    return pooled.value()

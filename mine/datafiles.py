@@ -34,6 +34,8 @@ class Table:
         Column names, when the file had a header.
     arrays : dict or None
         Named arrays (.npz).
+    array : ndarray or None
+        A 2-D .npy array, memory-mapped (read a batch at a time by the estimator).
     first_line : int
         The file line of the first data row (0: rows have no lines).
     path : str
@@ -43,12 +45,15 @@ class Table:
     frame: pd.DataFrame | None = None
     names: list[str] | None = None
     arrays: dict[str, np.ndarray] | None = None
+    array: np.ndarray | None = None
     first_line: int = 0
     path: str = ""
 
     @property
     def n_columns(self) -> int:
         """Columns of the table (0 for .npz arrays)."""
+        if self.array is not None:
+            return self.array.shape[1]
         return 0 if self.frame is None else self.frame.shape[1]
 
 
@@ -146,10 +151,10 @@ def read_table(path: Path | str, header: str = "auto") -> Table:
             with np.load(path) as archive:
                 return Table(arrays={k: archive[k] for k in archive.files}, path=str(path))
         if suffix == ".npy":
-            array = np.load(path)
+            array = np.load(path, mmap_mode="r")  # not read into memory: the estimator reads batches
             if array.ndim not in (1, 2):
                 raise ValueError(f"{path}: expected a 1-D or 2-D array, got shape {array.shape}")
-            return Table(frame=pd.DataFrame(array[:, None] if array.ndim == 1 else array), path=str(path))
+            return Table(array=array.reshape(-1, 1) if array.ndim == 1 else array, path=str(path))
     except (OSError, EOFError) as err:
         raise ValueError(f"{path} is not a readable numpy file ({err})") from None
     if suffix in PARQUET_SUFFIXES:
@@ -251,6 +256,10 @@ def select(table: Table, spec: str, default_key: str) -> tuple[np.ndarray, list[
         raise ValueError("--x and --z are required for CSV, Parquet and .npy files")
     columns = parse_columns(spec, table.n_columns, table.names)
     labels = [table.names[j] if table.names else str(j) for j in columns]
+    if table.array is not None:
+        if columns == list(range(columns[0], columns[-1] + 1)):  # a range: a view, still memory-mapped
+            return table.array[:, columns[0] : columns[-1] + 1], labels
+        return np.asarray(table.array[:, columns]), labels
     return to_numbers(table, columns), labels
 
 

@@ -35,8 +35,6 @@ from ._validation import (
     Options,
     PositiveInts,
     Real,
-    as_2d_float,
-    check_paired,
     resolve_device,
     resolve_dtype,
     validate_params,
@@ -45,7 +43,16 @@ from .bounds import Bound, available_bounds, bound_parameters, get_bound, pooled
 from .critics import ACTIVATIONS, CRITICS, ScalarCritic, build_critic
 from .divergences import Divergence
 from .preprocessing import PREPROCESSORS, transformer_from_state, transformer_state
-from .sources import NEGATIVES, PairedSource, Source, TwoSampleSource, shared_columns, tied_columns
+from .sources import (
+    NEGATIVES,
+    PairedSource,
+    Source,
+    TwoSampleSource,
+    paired_source,
+    shared_columns,
+    tied_columns,
+    two_sample_source,
+)
 from .training import CriticTrainer
 from .uncertainty import bootstrap_values, normal_interval, standard_error
 
@@ -53,6 +60,7 @@ __all__ = ["MINE", "DivergenceEstimator", "ImplausibleEstimateError", "divergenc
 
 UNITS = {"nats": 1.0, "bits": 1.0 / math.log(2.0)}
 EVAL_BLOCK_ROWS = 256
+SELECTION_ROWS = 10_000  # at most this many rows of a held-out half are evaluated during training
 FAILED_TRAINING_NATS = 1.0  # a half whose best trained value stays this far below the floor: an error
 LOG_N_WARNING = 0.8  # warn when a DV/NWJ-type estimate passes this share of log(rows of one report)
 N_BOOTSTRAP = 200  # draws per report: the standard error to about 5%
@@ -175,17 +183,26 @@ class _VariationalEstimator(BaseEstimator):
         was_training = critic.training
         critic.eval()
         with torch.no_grad():
-            value = pooled_value(self.bound_, [source.eval_scores(critic, b) for b in blocks])
+            value = pooled_value(self.bound_, (source.eval_scores(critic, b) for b in blocks))
         critic.train(was_training)
         return value
 
     def _train_fold(
-        self, train: Source, halves: tuple[Source, Source], preprocessing: tuple, seed: int, bar: tqdm, fold: int
+        self,
+        train: Source,
+        reported: tuple[Source, Source],
+        selecting: tuple[Source, Source],
+        preprocessing: tuple,
+        seed: int,
+        bar: tqdm,
+        fold: int,
     ) -> _Fold:
         """Train one critic. Every ``eval_every`` steps the bound is evaluated on both halves of the
-        held-out part; each half selects its best step, and that state is reported on the other
-        half, so no reported number is computed on the rows that chose it. Training stops when the
-        whole held-out part has not improved for ``patience`` evaluations."""
+        held-out part (``selecting``: at most ``SELECTION_ROWS`` rows of each, in memory); each half
+        selects its best step, and that state is reported on the other half (``reported``: all its
+        rows, streamed in blocks when they are read lazily), so no reported number is computed on
+        the rows that chose it. Training stops when the held-out part has not improved for
+        ``patience`` evaluations."""
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             critic = self._new_critic().to(device=self.device_, dtype=self.dtype_)
@@ -193,6 +210,7 @@ class _VariationalEstimator(BaseEstimator):
         # ema_rate is MINE's; a two-sample f-bound has no moving-average-corrected objective
         trainer = CriticTrainer(critic, self.bound_, self.lr, self.weight_decay, getattr(self, "ema_rate", None))
         batches = train.batches(self.batch_size, generator)
+        halves = selecting
         blocks = [self._blocks(half) for half in halves]
         sizes = [half.n_rows for half in halves]
 
@@ -204,12 +222,19 @@ class _VariationalEstimator(BaseEstimator):
         train_sum = torch.zeros((), dtype=self.dtype_, device=self.device_)
         train_count, step, stopped_early = 0, 0, False
         for step in range(1, self.max_steps + 1):
-            train_sum += trainer.step(train.scores(critic, next(batches), generator))
-            train_count += 1
-            bar.update(1)
-
-            if step % self.eval_every and step != self.max_steps:
-                continue
+            batch = next(batches, None)  # None: a stream that ended
+            if batch is None:
+                step -= 1
+                if step == 0:
+                    raise ValueError(f"too few samples: the stream gave no training batch of {self.batch_size} rows")
+                if not train_count:  # the last step was evaluated
+                    break
+            else:
+                train_sum += trainer.step(train.scores(critic, batch, generator))
+                train_count += 1
+                bar.update(1)
+                if step % self.eval_every and step != self.max_steps:
+                    continue
             values = [float(self._evaluate(critic, half, b)) for half, b in zip(halves, blocks)]
             train_value = float(train_sum) / train_count
             if not all(math.isfinite(v) for v in (*values, train_value)):
@@ -241,20 +266,29 @@ class _VariationalEstimator(BaseEstimator):
                     stopped_early = True
                     break
             bar.set_postfix(fold=fold, heldout=f"{heldout_value:.4f}")
-        critics = []
-        for selection in selections:
+            if batch is None:
+                break
+        critics, reports = [], []
+        for h, selection in enumerate(selections):
             chosen = None
             if selection.state is not None:
                 chosen = copy.deepcopy(critic)
                 chosen.load_state_dict(selection.state)
             critics.append(chosen)
+            other = reported[1 - h]
+            if chosen is None:
+                reports.append(floor)
+            elif other is selecting[1 - h]:  # every row was evaluated during training
+                reports.append(values_at[selection.step][1 - h])
+            else:
+                reports.append(float(self._evaluate(chosen, other, self._blocks(other))))
         return _Fold(
             critics=critics,
             preprocessing=preprocessing,
-            reports=[values_at[s.step][1 - h] if s.step else floor for h, s in enumerate(selections)],
-            report_rows=[sizes[1 - h] for h in range(2)],
+            reports=reports,
+            report_rows=[half.n_rows for half in reported[::-1]],
             n_train=train.n_rows,
-            n_heldout=sum(sizes),
+            n_heldout=sum(half.n_rows for half in reported),
             best_steps=[s.step for s in selections],
             n_steps=step,
             stopped_early=stopped_early,
@@ -278,8 +312,16 @@ class _VariationalEstimator(BaseEstimator):
             for k, ((train, _), pair, seed) in enumerate(zip(splits, halves, seeds)):
                 preprocessing = train.fit_preprocessing(self.preprocessing)
                 prepared = tuple(half.prepared(preprocessing, self.dtype_, self.device_) for half in pair)
+                sample = np.random.RandomState(int(seed))
+                selecting = tuple(half.subsample(SELECTION_ROWS, sample) for half in prepared)
                 fold = self._train_fold(
-                    train.prepared(preprocessing, self.dtype_, self.device_), prepared, preprocessing, int(seed), bar, k
+                    train.prepared(preprocessing, self.dtype_, self.device_),
+                    prepared,
+                    selecting,
+                    preprocessing,
+                    int(seed),
+                    bar,
+                    k,
                 )
                 self.folds_.append(fold)
                 bar.total -= self.max_steps - fold.n_steps  # early stop: shrink the bar
@@ -331,9 +373,9 @@ class _VariationalEstimator(BaseEstimator):
         if critic is None:
             return np.full(N_BOOTSTRAP, self.bound_.floor)
         critic.eval()
-        with torch.no_grad():
-            blocks = [source.eval_scores(critic, b) for b in self._blocks(source)]
-        return bootstrap_values(self.bound_, blocks, N_BOOTSTRAP, generator).cpu().numpy()
+        with torch.no_grad():  # one block's scores in memory at a time
+            blocks = (source.eval_scores(critic, b) for b in self._blocks(source))
+            return bootstrap_values(self.bound_, blocks, N_BOOTSTRAP, generator).cpu().numpy()
 
     def _evaluate_new(self, source: Source) -> float:
         """Every selected critic on new data with its fold's preprocessing, averaged."""
@@ -637,28 +679,40 @@ class MINE(_VariationalEstimator):
             return copy.deepcopy(self.critic)
         return build_critic(self.critic, self.x_dim_, self.z_dim_, self.hidden, self.activation, self.embed_dim)
 
-    def _source(self, x, z) -> PairedSource:
-        return PairedSource(*check_paired(x, z), negatives=self.negatives)
+    def _source(self, x, z=None) -> PairedSource:
+        return paired_source(x, z, self.negatives)
 
-    def fit(self, x: ArrayLike, z: ArrayLike) -> MINE:
+    def fit(self, x: ArrayLike, z: ArrayLike | None = None) -> MINE:
         """Train the statistics network(s) on paired samples (rows of x and z are joint draws).
 
-        x, z : arrays, tensors, Series or DataFrames of shape (n,) or (n, d). Returns self.
+        x, z : arrays, tensors, Series or DataFrames of shape (n,) or (n, d), memory-mapped arrays
+        included (read a batch at a time). Or x a DataLoader, a Dataset or an iterable of (x, z)
+        batches and z None: a map-style dataset is split and batched by index as arrays are; an
+        iterable is a stream whose first 10,000 rows are held out (docs: "Larger data"). Returns self.
         """
         self._validate()
         source = self._source(x, z)
         self.x_dim_, self.z_dim_ = source.dims
         self.n_samples_ = source.n_rows
+        loader_batch = getattr(x, "batch_size", None) if z is None else None
+        if loader_batch is not None and loader_batch != self.batch_size and not source.streaming:
+            warnings.warn(
+                f"the DataLoader's batch_size={loader_batch} is not used: MINE splits its dataset into training "
+                f"and held-out rows and batches them itself (batch_size={self.batch_size})",
+                stacklevel=2,
+            )
         self._set_feature_names(x, z, self.x_dim_)
-        copies = shared_columns(*source.groups[0].arrays)
+        resident = source.groups[0].resident()  # all rows, or a sample of rows read lazily
+        sampled = f" on a sample of {len(resident[0])} rows" if source.lazy else ""
+        copies = shared_columns(*resident)
         if copies:
             warnings.warn(
-                f"x and z share {len(copies)} identical column(s) (x column, z column: "
+                f"x and z share {len(copies)} identical column(s){sampled} (x column, z column: "
                 f"{', '.join(f'{i}, {j}' for i, j in copies[:5])}): the MI of continuous data with a "
                 "copy is infinite, and any finite estimate only says how much these samples can show",
                 stacklevel=2,
             )
-        for name, data in zip("xz", source.groups[0].arrays):
+        for name, data in zip("xz", resident):
             ties = tied_columns(data)
             if ties:
                 warnings.warn(
@@ -668,7 +722,10 @@ class MINE(_VariationalEstimator):
                     "continuous data may not find all of it",
                     stacklevel=2,
                 )
+        del resident
         self._fit(source)
+        if source.streaming:  # rows read from the stream: held out, then trained on
+            self.n_samples_ = sum(f.n_heldout + f.n_train for f in self.folds_)
         if self.estimate_ > 0.9 * self.cap_:
             warnings.warn(
                 f"the InfoNCE estimate {self.estimate_:.3f} nats is near its cap log(batch_size) = "
@@ -790,12 +847,7 @@ class DivergenceEstimator(_VariationalEstimator):
 
     @staticmethod
     def _source(p_samples, q_samples) -> TwoSampleSource:
-        p, q = as_2d_float(p_samples, "p_samples"), as_2d_float(q_samples, "q_samples")
-        if p.shape[1] != q.shape[1]:
-            raise ValueError(
-                f"p_samples and q_samples must have the same number of columns, got {p.shape[1]} and {q.shape[1]}"
-            )
-        return TwoSampleSource(p, q)
+        return two_sample_source(p_samples, q_samples)
 
     def fit(self, p_samples: ArrayLike, q_samples: ArrayLike) -> DivergenceEstimator:
         """Train V on samples of P and of Q (arrays, tensors or DataFrames; (n,) or (n, d))."""

@@ -70,10 +70,10 @@ class NormalScores(TransformerMixin, BaseEstimator):
         # a power of two per column (exact, increasing) brings the largest magnitude to [0.5, 1):
         # subnormal values (1e-320) would make the interpolation divide by rounded-off zeros
         self.exponents_ = np.frexp(np.max(np.abs(X), axis=0))[1]
-        X = np.ldexp(X, -self.exponents_)
         if X.shape[0] > self.subsample:
             rows = check_random_state(self.random_state).choice(X.shape[0], self.subsample, replace=False)
             X = X[np.sort(rows)]
+        X = np.ldexp(X, -self.exponents_)
         n = X.shape[0]
         m = min(self.n_quantiles, n)
         probabilities = (np.arange(m) + 0.5) / m

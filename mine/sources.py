@@ -10,9 +10,9 @@ the evaluation blocks, and the critic's scores on a batch or a block.
 - :class:`TwoSampleSource`: samples of P and of Q, for D(P || Q), split and batched each on its
   own; one preprocessing shared by both (a divergence is invariant only to a common map).
 
-Both keep their arrays in :class:`AlignedRows` (arrays whose i-th rows belong together). Arrays in
-memory are the first kind of storage; memory-mapped arrays, a ``DataLoader`` and a distributed
-sampler plug in here, behind the same questions.
+Both keep their rows in :mod:`mine.data`: :class:`~mine.data.AlignedRows` for arrays in memory,
+:class:`~mine.data.LazyRows` for memory-mapped arrays, lazily sliced array-likes and map-style
+datasets, read a batch at a time (:func:`rows_of` picks).
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.model_selection import KFold, ShuffleSplit
 from torch import Tensor, nn
 
+from ._validation import as_rows, check_paired, is_lazy_array
 from .bounds import Scores
 from .critics import all_pair_scores, shuffled_scores, two_sample_scores
+from .data import AlignedRows, ArrayReader, DatasetReader, LazyRows, StreamRows
 from .preprocessing import fit_preprocessor
 
 __all__ = [
@@ -36,6 +37,11 @@ __all__ = [
     "PairedSource",
     "Source",
     "TwoSampleSource",
+    "batch_rows",
+    "is_batches",
+    "paired_source",
+    "rows_of",
+    "two_sample_source",
     "shared_columns",
     "split_indices",
     "split_sizes",
@@ -43,6 +49,7 @@ __all__ = [
 ]
 
 NEGATIVES = ("all", "shuffle")
+STREAM_HELDOUT_ROWS = 10_000  # the first rows of a stream, held out (two selection halves of 5,000)
 Preprocessing = tuple[tuple[Any, ...], ...]  # per group, one fitted transformer per array
 
 
@@ -75,8 +82,11 @@ def split_indices(
     heldout_fraction: float,
     rng: np.random.RandomState,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(train, held-out) row indices: ``folds`` >= 2 cross-fits (``KFold``), 1 holds out
-    ``ceil(heldout_fraction * n)`` rows (``ShuffleSplit``).
+    """(train, held-out) row indices per fold: ``folds`` >= 2 cross-fits (the folds of scikit-learn's
+    ``KFold(shuffle=True)``), 1 holds out ``ceil(heldout_fraction * n)`` rows (``ShuffleSplit``).
+
+    The same rows as those splitters for the same ``rng`` (tested), in int32 when n allows: at 10^7
+    rows their int64 index lists would take 160 MB per fold, twice what these do.
 
     Parameters
     ----------
@@ -94,11 +104,18 @@ def split_indices(
     list of (ndarray, ndarray)
         Training and held-out indices per fold.
     """
+    order = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+    rng.shuffle(order)  # the draws of KFold's shuffle and of ShuffleSplit's permutation
     if folds == 1:
-        splitter = ShuffleSplit(n_splits=1, test_size=heldout_fraction, random_state=rng)
-    else:
-        splitter = KFold(n_splits=folds, shuffle=True, random_state=rng)
-    return list(splitter.split(np.empty((n, 0))))
+        n_heldout = math.ceil(heldout_fraction * n)
+        return [(order[n_heldout:], order[:n_heldout])]
+    sizes = np.full(folds, n // folds)
+    sizes[: n % folds] += 1
+    edges = np.concatenate([[0], np.cumsum(sizes)])
+    return [
+        (np.sort(np.concatenate([order[:start], order[stop:]])), np.sort(order[start:stop]))
+        for start, stop in zip(edges[:-1], edges[1:])
+    ]
 
 
 def shared_columns(x: np.ndarray, z: np.ndarray) -> list[tuple[int, int]]:
@@ -144,58 +161,147 @@ def tied_columns(data: np.ndarray, share: float = 0.5) -> list[tuple[int, int]]:
     return [(j, k) for j, k in counts if k < share * n]
 
 
-class _BatchStream:
-    """Row indices in batches of ``size``, without replacement within an epoch, reshuffled per epoch."""
-
-    def __init__(self, n: int, size: int, generator: torch.Generator, device: torch.device):
-        self.n, self.size, self.generator, self.device = n, size, generator, device
-        self.order, self.cursor = torch.arange(n), n
-
-    def next(self) -> Tensor:
-        if self.cursor + self.size > self.n:
-            self.order, self.cursor = torch.randperm(self.n, generator=self.generator), 0
-        self.cursor += self.size
-        return self.order[self.cursor - self.size : self.cursor].to(self.device)
-
-
-class AlignedRows:
-    """Arrays (numpy or torch) whose i-th rows belong together, indexed and batched together.
+def rows_of(*arrays, what: str = "rows") -> AlignedRows | LazyRows:
+    """Aligned rows of validated arrays: :class:`~mine.data.LazyRows` over memory-mapped or lazily
+    sliced ones (read a batch at a time), :class:`~mine.data.AlignedRows` over arrays in memory.
 
     Parameters
     ----------
-    *arrays : ndarray or Tensor
-        Arrays with the same number of rows.
+    *arrays : array_like
+        Validated arrays with the same number of rows.
     what : str
-        What a row is, for messages ("rows", "P samples").
-    """
+        What a row is, for messages.
 
-    def __init__(self, *arrays, what: str = "rows"):
-        if len({a.shape[0] for a in arrays}) != 1:
-            raise ValueError(f"aligned arrays need the same number of rows, got {[a.shape[0] for a in arrays]}")
-        self.arrays, self.what = tuple(arrays), what
+    Returns
+    -------
+    AlignedRows or LazyRows
+    """
+    if any(is_lazy_array(a) for a in arrays):
+        return LazyRows(ArrayReader(*arrays), what=what)
+    return AlignedRows(*arrays, what=what)
+
+
+def is_batches(data) -> bool:
+    """True for data given as batches: a DataLoader, a torch Dataset, or an iterable that is not an
+    array, tensor, list, tuple or pandas object (a generator, an iterator)."""
+    from torch.utils.data import DataLoader, Dataset
+
+    if isinstance(data, (DataLoader, Dataset)):
+        return True
+    if isinstance(data, (np.ndarray, Tensor, list, tuple, str, bytes)) or hasattr(data, "to_numpy"):
+        return False
+    return hasattr(data, "__iter__") and not is_lazy_array(data)
+
+
+def batch_rows(data, parts: int, what: str = "rows") -> AlignedRows | LazyRows | StreamRows:
+    """Rows of data given as batches, each holding ``parts`` arrays.
+
+    - A ``DataLoader`` over a map-style ``Dataset`` (or the Dataset itself): the dataset's rows,
+      read on demand by index (:class:`~mine.data.LazyRows`), split and batched as arrays are; the
+      loader's own batching and shuffling are not used (its ``collate_fn`` is). A ``TensorDataset``
+      is its tensors, as arrays in memory.
+    - Anything else iterable (a DataLoader over an ``IterableDataset``, a generator of fresh
+      samples, a list of batches): a stream (:class:`~mine.data.StreamRows`) whose first
+      ``STREAM_HELDOUT_ROWS`` rows are held out.
+
+    Parameters
+    ----------
+    data : DataLoader, Dataset or iterable
+        Yields (x, z) batches (``parts`` = 2) or sample batches (1).
+    parts : int
+        Arrays per batch or dataset item.
+    what : str
+        What a row is, for messages.
+
+    Returns
+    -------
+    AlignedRows, LazyRows or StreamRows
+    """
+    from torch.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset, default_collate
+
+    dataset, collate = data, default_collate
+    if isinstance(data, DataLoader):
+        dataset = data.dataset
+        collate = data.collate_fn if data.batch_size is not None else default_collate
+    if isinstance(dataset, TensorDataset) and len(dataset.tensors) == parts:  # tensors in memory: as arrays
+        names = ("x", "z") if parts == 2 else ("samples",)
+        return rows_of(*(as_rows(t, name) for t, name in zip(dataset.tensors, names)), what=what)
+    if isinstance(dataset, Dataset) and not isinstance(dataset, IterableDataset):
+        if not hasattr(dataset, "__len__"):
+            raise TypeError("a map-style Dataset needs __len__ to be split into training and held-out rows")
+        return LazyRows(DatasetReader(dataset, collate, parts), what=what)
+    if isinstance(data, IterableDataset):
+        raise TypeError("an IterableDataset yields single rows: wrap it in DataLoader(dataset, batch_size=...)")
+    if not hasattr(data, "__iter__"):
+        raise TypeError(f"expected a DataLoader, a Dataset or an iterable of batches, got {type(data).__name__}")
+    stream = StreamRows(data, parts, what=what)
+    stream.split_head(STREAM_HELDOUT_ROWS)
+    return stream
+
+
+def paired_source(x, z=None, negatives: str = "all") -> PairedSource:
+    """The source of an MI fit: arrays x and z (validated: :func:`~mine._validation.check_paired`),
+    or, with ``z`` None, x a DataLoader, Dataset or iterable of (x, z) batches (:func:`batch_rows`).
+
+    Parameters
+    ----------
+    x : array_like, DataLoader, Dataset or iterable
+        Samples of X, or batches of (x, z).
+    z : array_like or None
+        Samples of Z (None when x gives batches).
+    negatives : {"all", "shuffle"}
+        Training negatives.
+
+    Returns
+    -------
+    PairedSource
+    """
+    if z is not None:
+        if is_batches(x) or is_batches(z):
+            raise TypeError("pass either arrays x and z, or one DataLoader/iterable of (x, z) batches as x with z=None")
+        return PairedSource(*check_paired(x, z), negatives=negatives)
+    if not is_batches(x):
+        raise TypeError(
+            f"z is missing: pass arrays x and z, or a DataLoader/iterable of (x, z) batches as x (got x of type "
+            f"{type(x).__name__})"
+        )
+    return PairedSource.from_rows(batch_rows(x, 2), negatives)
+
+
+def two_sample_source(p, q) -> TwoSampleSource:
+    """The source of a divergence fit: each of p and q an array (validated) or a DataLoader, Dataset
+    or iterable of sample batches; the same number of columns in both.
+
+    Parameters
+    ----------
+    p, q : array_like, DataLoader, Dataset or iterable
+        Samples of P and of Q.
+
+    Returns
+    -------
+    TwoSampleSource
+    """
+    groups = [
+        batch_rows(data, 1, what) if is_batches(data) else rows_of(as_rows(data, name), what=what)
+        for data, name, what in ((p, "p_samples", "P samples"), (q, "q_samples", "Q samples"))
+    ]
+    (p_dim,), (q_dim,) = (g.dims for g in groups)
+    if p_dim != q_dim:
+        raise ValueError(f"p_samples and q_samples must have the same number of columns, got {p_dim} and {q_dim}")
+    return TwoSampleSource.from_rows(*groups)
+
+
+class _ZippedBlocks:
+    """The blocks of several groups side by side, every array in one flat tuple, read on each pass."""
+
+    def __init__(self, per_group: Sequence):
+        self.per_group = per_group
 
     def __len__(self) -> int:
-        return self.arrays[0].shape[0]
+        return len(self.per_group[0])
 
-    def take(self, index) -> AlignedRows:
-        """The rows at ``index`` of every array."""
-        return AlignedRows(*(a[index] for a in self.arrays), what=self.what)
-
-    def map(self, functions: Sequence) -> AlignedRows:
-        """Apply one function per array."""
-        return AlignedRows(*(f(a) for f, a in zip(functions, self.arrays)), what=self.what)
-
-    def stream(self, size: int, generator: torch.Generator) -> Iterator[tuple[Tensor, ...]]:
-        """Endless batches of ``size`` rows, drawn without replacement within each pass."""
-        device = self.arrays[0].device if isinstance(self.arrays[0], Tensor) else torch.device("cpu")
-        indices = _BatchStream(len(self), size, generator, device)
-        while True:
-            index = indices.next()
-            yield tuple(a[index] for a in self.arrays)
-
-    def blocks(self, n_blocks: int) -> list[tuple]:
-        """The rows cut into ``n_blocks`` contiguous blocks of nearly equal size."""
-        return list(zip(*(torch.tensor_split(a, n_blocks) for a in self.arrays)))
+    def __iter__(self) -> Iterator[tuple]:
+        return (tuple(t for part in parts for t in part) for parts in zip(*self.per_group))
 
 
 class Source:
@@ -218,7 +324,11 @@ class Source:
         self, folds: int, heldout_fraction: float, rng: np.random.RandomState, min_train: int = 2, min_heldout: int = 2
     ) -> list[tuple[Source, Source]]:
         """(train, held-out) sources per fold; a training part keeps at least ``min_train`` rows (the
-        batch size), a held-out part at least ``min_heldout``."""
+        batch size), a held-out part at least ``min_heldout``. A stream has one split whatever
+        ``folds``: its held-out rows, set aside when it was made (``StreamRows.split_head``), and
+        the rest of the stream."""
+        if self.streaming:
+            return [(self, self._with([g.heldout for g in self.groups]))]
         how = f"heldout_fraction={heldout_fraction}" if folds == 1 else f"folds={folds}"
         for group in self.groups:
             n_train, n_heldout = split_sizes(len(group), folds, heldout_fraction)
@@ -233,14 +343,34 @@ class Source:
                     f"batch_size={min_train} is larger than the training set ({n_train} of {len(group)} "
                     f"{group.what}, {how}); lower batch_size or add data"
                 )
-        per_group = [split_indices(len(g), folds, heldout_fraction, rng) for g in self.groups]
+        per_group = [
+            [(g.take(train), g.take(heldout)) for train, heldout in split_indices(len(g), folds, heldout_fraction, rng)]
+            for g in self.groups
+        ]
         return [
-            tuple(self._with([g.take(s[k][part]) for g, s in zip(self.groups, per_group)]) for part in (0, 1))
+            tuple(self._with([parts[k][part] for parts in per_group]) for part in (0, 1))
             for k in range(len(per_group[0]))
         ]
 
+    @property
+    def lazy(self) -> bool:
+        """True when the rows are read from storage or a stream a batch at a time."""
+        return any(isinstance(g, (LazyRows, StreamRows)) for g in self.groups)
+
+    @property
+    def streaming(self) -> bool:
+        """True when the rows come from a stream (one split: its first rows held out)."""
+        return any(isinstance(g, StreamRows) for g in self.groups)
+
+    def subsample(self, max_rows: int, rng: np.random.RandomState) -> Source:
+        """At most ``max_rows`` rows of each group, in memory (itself when that is every row already)."""
+        if not self.lazy and all(len(g) <= max_rows for g in self.groups):
+            return self
+        return self._with([g.sample(max_rows, rng) for g in self.groups])
+
     def fit_preprocessing(self, kind: str) -> Preprocessing:
-        """Per group, one fitted per-column map per array (``mine.preprocessing``), on these rows."""
+        """Per group, one fitted per-column map per array (``mine.preprocessing``), on these rows (at
+        most ``mine.data.RESIDENT_ROWS`` of them, drawn at random, when they are read lazily)."""
         raise NotImplementedError
 
     def prepared(self, preprocessing: Preprocessing, dtype: torch.dtype, device: torch.device) -> Source:
@@ -252,15 +382,23 @@ class Source:
         return self._with([g.map([to_tensor(t) for t in ts]) for g, ts in zip(self.groups, preprocessing)])
 
     def batches(self, size: int, generator: torch.Generator) -> Iterator[tuple[Tensor, ...]]:
-        """Endless training batches: ``size`` rows of every group, all arrays in one flat tuple."""
+        """Training batches: ``size`` rows of every group, all arrays in one flat tuple; endless, except
+        from a stream that ends."""
         streams = [g.stream(size, generator) for g in self.groups]
         while True:
-            yield tuple(t for s in streams for t in next(s))
+            parts = [next(s, None) for s in streams]
+            if any(p is None for p in parts):
+                return
+            yield tuple(t for part in parts for t in part)
 
-    def blocks(self, rows: int) -> list[tuple[Tensor, ...]]:
-        """The rows cut into the same number of blocks in every group, about ``rows`` rows each."""
+    def blocks(self, rows: int) -> Sequence[tuple[Tensor, ...]]:
+        """The rows cut into the same number of blocks in every group, about ``rows`` rows each: a list
+        in memory, or a re-iterable that reads one block at a time from lazily read rows."""
         n_blocks = max(1, min(len(g) for g in self.groups) // rows)
-        return [tuple(t for part in parts for t in part) for parts in zip(*(g.blocks(n_blocks) for g in self.groups))]
+        per_group = [g.blocks(n_blocks) for g in self.groups]
+        if self.lazy:
+            return _ZippedBlocks(per_group)
+        return [tuple(t for part in parts for t in part) for parts in zip(*per_group)]
 
     def scores(self, critic: nn.Module, batch: tuple[Tensor, ...], generator: torch.Generator | None = None) -> Scores:
         """The critic's scores on a training batch."""
@@ -287,18 +425,25 @@ class PairedSource(Source):
     """
 
     def __init__(self, x, z, negatives: str = "all"):
-        super().__init__(AlignedRows(x, z, what="rows"))
+        super().__init__(rows_of(x, z, what="rows"))
         self.negatives = negatives
+
+    @classmethod
+    def from_rows(cls, rows: AlignedRows | LazyRows, negatives: str = "all") -> PairedSource:
+        """A source over rows already stored (e.g. :class:`~mine.data.LazyRows` of a dataset)."""
+        source = object.__new__(cls)
+        Source.__init__(source, rows)
+        source.negatives = negatives
+        return source
 
     @property
     def dims(self) -> tuple[int, int]:
         """Columns of x and of z."""
-        x, z = self.groups[0].arrays
-        return x.shape[1], z.shape[1]
+        return tuple(self.groups[0].dims)
 
     def fit_preprocessing(self, kind: str) -> Preprocessing:
         """One map for x and one for z (MI is invariant to each separately)."""
-        return (tuple(fit_preprocessor(kind, a) for a in self.groups[0].arrays),)
+        return (tuple(fit_preprocessor(kind, a) for a in self.groups[0].resident()),)
 
     def scores(self, critic, batch, generator=None) -> Scores:
         """All pairs of the batch, or B shuffled pairs with ``negatives="shuffle"``."""
@@ -321,17 +466,24 @@ class TwoSampleSource(Source):
     """
 
     def __init__(self, p, q):
-        super().__init__(AlignedRows(p, what="P samples"), AlignedRows(q, what="Q samples"))
+        super().__init__(rows_of(p, what="P samples"), rows_of(q, what="Q samples"))
+
+    @classmethod
+    def from_rows(cls, p_rows, q_rows) -> TwoSampleSource:
+        """A source over rows already stored (arrays, lazily read rows or streams)."""
+        source = object.__new__(cls)
+        Source.__init__(source, p_rows, q_rows)
+        return source
 
     @property
     def dim(self) -> int:
         """Columns of the samples."""
-        return self.groups[0].arrays[0].shape[1]
+        return self.groups[0].dims[0]
 
     def fit_preprocessing(self, kind: str) -> Preprocessing:
         """One map fitted on P and Q together, applied to both (a divergence is invariant only to a
         common map)."""
-        shared = fit_preprocessor(kind, np.concatenate([g.arrays[0] for g in self.groups]))
+        shared = fit_preprocessor(kind, np.concatenate([g.resident()[0] for g in self.groups]))
         return ((shared,), (shared,))
 
     def scores(self, critic, batch, generator=None) -> Scores:

@@ -16,7 +16,7 @@ the independent reports beyond what the bootstrap explains.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -24,7 +24,7 @@ import torch
 from scipy.stats import norm
 from torch import Tensor
 
-from .bounds import Bound, PairWeights, Scores, pooled_value
+from .bounds import Bound, PairWeights, PooledValue, Scores
 
 __all__ = ["bootstrap_values", "normal_interval", "resample_weights", "standard_error"]
 
@@ -69,34 +69,31 @@ def resample_weights(block: Scores, draws: int, generator: torch.Generator) -> S
     return replace(block, joint_weight=counts, marginal_weight=PairWeights([counts]))
 
 
-def bootstrap_values(
-    bound: Bound, blocks: Sequence[Scores], n_draws: int, generator: torch.Generator, chunk: int = 25
-) -> Tensor:
-    """The pooled bound on bootstrap resamples of the blocks' rows.
+def bootstrap_values(bound: Bound, blocks: Iterable[Scores], n_draws: int, generator: torch.Generator) -> Tensor:
+    """The pooled bound on bootstrap resamples of the blocks' rows, in one pass over the blocks
+    (each block's resampling weights for all draws at once, pooled with :class:`PooledValue`; a
+    generator of blocks keeps one in memory at a time).
 
     Parameters
     ----------
     bound : Bound
         The bound whose pooled value is resampled.
-    blocks : sequence of Scores
+    blocks : iterable of Scores
         A critic's scores on evaluation blocks.
     n_draws : int
         Number of resamples.
     generator : torch.Generator
         Source of the draws.
-    chunk : int
-        Resamples evaluated at once.
 
     Returns
     -------
     Tensor of shape (n_draws,)
     """
-    values = []
+    pooled = PooledValue(bound)
     with torch.no_grad():
-        for start in range(0, n_draws, chunk):
-            draws = min(chunk, n_draws - start)
-            values.append(pooled_value(bound, [resample_weights(b, draws, generator) for b in blocks]))
-    return torch.cat(values)
+        for block in blocks:
+            pooled.add(resample_weights(block, n_draws, generator))
+    return pooled.value()
 
 
 def standard_error(
