@@ -34,11 +34,14 @@ class _BatchStream:
 
     def __init__(self, n: int, size: int, generator: torch.Generator, device: torch.device):
         self.n, self.size, self.generator, self.device = n, size, generator, device
-        self.order, self.cursor = torch.arange(n), n
+        # int32 positions where n allows: the same permutations as int64, half the memory (40 MB at 10^7)
+        self.dtype = torch.int32 if n < 2**31 else torch.int64
+        self.order, self.cursor = None, n
 
     def next(self) -> Tensor:
         if self.cursor + self.size > self.n:
-            self.order, self.cursor = torch.randperm(self.n, generator=self.generator), 0
+            self.order = None  # free the old order before drawing the next
+            self.order, self.cursor = torch.randperm(self.n, generator=self.generator, dtype=self.dtype), 0
         self.cursor += self.size
         return self.order[self.cursor - self.size : self.cursor].to(self.device)
 

@@ -241,7 +241,8 @@ def batch_rows(data, parts: int, what: str = "rows") -> AlignedRows | LazyRows |
 
 def paired_source(x, z=None, negatives: str = "all") -> PairedSource:
     """The source of an MI fit: arrays x and z (validated: :func:`~mine._validation.check_paired`),
-    or, with ``z`` None, x a DataLoader, Dataset or iterable of (x, z) batches (:func:`batch_rows`).
+    or, with ``z`` None, x a DataLoader, Dataset or iterable (a list included) of (x, z) batches
+    (:func:`batch_rows`).
 
     Parameters
     ----------
@@ -260,7 +261,7 @@ def paired_source(x, z=None, negatives: str = "all") -> PairedSource:
         if is_batches(x) or is_batches(z):
             raise TypeError("pass either arrays x and z, or one DataLoader/iterable of (x, z) batches as x with z=None")
         return PairedSource(*check_paired(x, z), negatives=negatives)
-    if not is_batches(x):
+    if not (is_batches(x) or isinstance(x, (list, tuple))):  # without z, a list is a list of batches
         raise TypeError(
             f"z is missing: pass arrays x and z, or a DataLoader/iterable of (x, z) batches as x (got x of type "
             f"{type(x).__name__})"
@@ -270,7 +271,7 @@ def paired_source(x, z=None, negatives: str = "all") -> PairedSource:
 
 def two_sample_source(p, q) -> TwoSampleSource:
     """The source of a divergence fit: each of p and q an array (validated) or a DataLoader, Dataset
-    or iterable of sample batches; the same number of columns in both.
+    or iterable of sample batches; the same number of columns in both, and both streams or neither.
 
     Parameters
     ----------
@@ -285,6 +286,11 @@ def two_sample_source(p, q) -> TwoSampleSource:
         batch_rows(data, 1, what) if is_batches(data) else rows_of(as_rows(data, name), what=what)
         for data, name, what in ((p, "p_samples", "P samples"), (q, "q_samples", "Q samples"))
     ]
+    if sum(isinstance(g, StreamRows) for g in groups) == 1:
+        raise TypeError(
+            "p_samples and q_samples must both be streams (iterables of batches) or neither: a stream's held-out "
+            "rows are its first rows, an array's a random part; pass both as arrays, datasets or streams"
+        )
     (p_dim,), (q_dim,) = (g.dims for g in groups)
     if p_dim != q_dim:
         raise ValueError(f"p_samples and q_samples must have the same number of columns, got {p_dim} and {q_dim}")

@@ -249,3 +249,11 @@ def test_the_command_line_reads_npy_files_memory_mapped(tmp_path, capsys):
     np.save(tmp_path / "bad.npy", data)
     assert main(["estimate", str(tmp_path / "bad.npy"), "--x", "0:2", "--z", "2:4", "--quiet"]) == 2
     assert "z contains NaN or infinite values (first in row 123)" in capsys.readouterr().err
+
+
+def test_a_list_of_batches_is_a_stream_and_a_stream_pairs_only_with_a_stream():
+    with pytest.raises(ValueError, match="the stream ended after 0 rows"):
+        MINE(**FAST).fit([])
+    p = np.random.default_rng(0).normal(size=(3000, 2))
+    with pytest.raises(TypeError, match="both be streams"):
+        DivergenceEstimator(**FAST).fit(p, (p[:500] + 1 for _ in range(100)))
