@@ -209,10 +209,8 @@ def f_divergence_bound(scores: Scores, divergence: str | Divergence = "kl", **pa
     Tensor
         The bound (a scalar).
     """
-    div = get_divergence(divergence, **params)
-    return weighted_mean(div.activation(scores.joint), scores.joint_weight) - weighted_mean(
-        div.conjugate_of_activation(scores.marginal), scores.marginal_weight
-    )
+    joint, marginal, _ = f_divergence_terms(scores, divergence, **params)
+    return weighted_mean(joint, scores.joint_weight) - weighted_mean(marginal, scores.marginal_weight)
 
 
 def nwj(scores: Scores) -> Tensor:

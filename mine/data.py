@@ -111,7 +111,9 @@ class AlignedRows:
 
 class RowReader:
     """Reads rows of aligned arrays from storage: ``read(rows)`` for sorted row numbers returns one
-    numpy array per array, shape (len(rows), d). ``n_rows`` and ``dims`` describe the storage."""
+    numpy array per array, shape (len(rows), d), finite (a reader checks what it reads, or its storage
+    was checked whole: ``check_lazy_array`` for an :class:`ArrayReader`). ``n_rows`` and ``dims``
+    describe the storage."""
 
     n_rows: int
     dims: tuple[int, ...]
@@ -168,12 +170,12 @@ class DatasetReader(RowReader):
         index = [int(i) for i in rows]
         getitems = getattr(self.dataset, "__getitems__", None)  # a batched fetch, as DataLoader uses it
         items = getitems(index) if getitems is not None else [self.dataset[i] for i in index]
-        return _as_parts(self.collate(items), self.parts)
+        return _as_parts(self.collate(items), self.parts, "the dataset", rows)
 
 
 class LazyRows:
     """Rows read on demand through a :class:`RowReader`: positions into the storage, and the
-    functions ``map`` recorded; a batch or block is read, checked for NaN/inf, mapped and returned.
+    functions ``map`` recorded; a batch or block is read, mapped and returned.
 
     Parameters
     ----------
@@ -218,11 +220,7 @@ class LazyRows:
     def read(self, positions: np.ndarray) -> tuple:
         """The rows at ``positions`` of this part, in storage order, mapped."""
         rows = np.sort(positions if self.rows is None else self.rows[positions])
-        arrays = self.reader.read(rows)
-        for array in arrays:
-            if not np.all(np.isfinite(array)):
-                bad = rows[~np.all(np.isfinite(array), axis=1)]
-                raise ValueError(f"the data contain NaN or infinite values (rows {', '.join(map(str, bad[:5]))})")
+        arrays = self.reader.read(rows)  # finite: checked by check_lazy_array or the reader
         if self.functions is None:
             return arrays
         return tuple(f(a) for f, a in zip(self.functions, arrays))
@@ -263,8 +261,9 @@ class _LazyBlocks:
         return (self.rows.read(np.arange(start, stop)) for start, stop in self.ranges)
 
 
-def _as_parts(batch, parts: int) -> tuple[np.ndarray, ...]:
-    """A batch from a stream as ``parts`` 2-D float arrays with the same number of rows; clear errors."""
+def _as_parts(batch, parts: int, where: str, rows: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """A batch (of a stream or a dataset) as ``parts`` 2-D numeric arrays with the same number of
+    rows, all finite; errors name ``where`` and the row (its number in ``rows`` when given)."""
     if isinstance(batch, dict):
         batch = tuple(batch.values())
     if isinstance(batch, (Tensor, np.ndarray)) and parts == 1:
@@ -281,6 +280,12 @@ def _as_parts(batch, parts: int) -> tuple[np.ndarray, ...]:
         out.append(array)
     if len({a.shape[0] for a in out}) != 1:
         raise ValueError(f"the parts of a batch must have the same number of rows, got {[a.shape[0] for a in out]}")
+    for array in out:
+        finite = np.isfinite(array).all(axis=1)
+        if not finite.all():
+            first = int(np.argmin(finite))
+            row = f"row {rows[first]}" if rows is not None else f"row {first} of it"
+            raise ValueError(f"{where} contains NaN or infinite values ({row})")
     return tuple(out)
 
 
@@ -290,8 +295,8 @@ class _Rows:
     def __init__(self, chunks: Iterator[tuple[np.ndarray, ...]]):
         self.chunks, self.pending = chunks, []
 
-    def take(self, n: int) -> tuple[np.ndarray, ...] | None:
-        """The next n rows, or those left (None when there are none) when the chunks end."""
+    def _fill(self, n: int) -> int:
+        """Read chunks until n rows are pending or the chunks end; the rows pending."""
         have = sum(len(c[0]) for c in self.pending)
         while have < n:
             chunk = next(self.chunks, None)
@@ -299,12 +304,28 @@ class _Rows:
                 break
             self.pending.append(chunk)
             have += len(chunk[0])
-        if not self.pending:
+        return have
+
+    def take(self, n: int) -> tuple[np.ndarray, ...] | None:
+        """The next n rows (or those left; None when there are none), taken out of the queue."""
+        if not self._fill(n):
             return None
         joined = tuple(np.concatenate(arrays) for arrays in zip(*self.pending))
-        head, rest = tuple(a[:n] for a in joined), tuple(a[n:] for a in joined)
-        self.pending = [rest] if len(rest[0]) else []
+        self.pending = [tuple(a[n:] for a in joined)] if len(joined[0]) > n else []
+        return tuple(a[:n] for a in joined)
+
+    def peek(self, n: int) -> tuple[np.ndarray, ...] | None:
+        """The next n rows (or those left; None when there are none), left in the queue."""
+        head = self.take(n)
+        if head is not None:
+            self.pending.insert(0, head)
         return head
+
+    def drain(self) -> Iterator[tuple[np.ndarray, ...]]:
+        """Every chunk left: the pending ones, then the rest of the chunks."""
+        pending, self.pending = self.pending, []
+        yield from pending
+        yield from self.chunks
 
 
 class StreamRows:
@@ -327,16 +348,13 @@ class StreamRows:
     def __init__(self, batches, parts: int, what: str = "rows"):
         self.source, self.parts, self.what = batches, parts, what
         self.one_shot = iter(batches) is batches
-        self.first_pass = self._chunks(iter(batches))
+        self.queue = _Rows(self._chunks(iter(batches)))  # the first pass; rows read ahead wait in it
         self.skip, self.functions, self.rows_read = 0, None, 0
-        self.head: list[tuple[np.ndarray, ...]] = []  # rows read ahead (the preprocessing sample), replayed first
         self.dims = None
 
     def _chunks(self, iterator) -> Iterator[tuple[np.ndarray, ...]]:
         for number, batch in enumerate(iterator):
-            chunk = _as_parts(batch, self.parts)
-            if not all(np.all(np.isfinite(a)) for a in chunk):
-                raise ValueError(f"batch {number} of the stream contains NaN or infinite values")
+            chunk = _as_parts(batch, self.parts, f"batch {number} of the stream")
             dims = tuple(a.shape[1] for a in chunk)
             if self.dims is not None and dims != self.dims:
                 raise ValueError(f"every batch must have the same columns, got {dims} after {self.dims}")
@@ -346,29 +364,25 @@ class StreamRows:
 
     def split_head(self, n: int) -> AlignedRows:
         """Hold out the first n rows of the stream (``heldout``, in memory); training reads on after them."""
-        rows = _Rows(self.first_pass)
-        head = rows.take(n)
+        head = self.queue.take(n)
         if head is None or len(head[0]) < n:
             got = 0 if head is None else len(head[0])
             raise ValueError(
                 f"too few samples: the stream ended after {got} {self.what}; holding out {n} needs more "
                 "(for a finite data set pass arrays or a DataLoader over a map-style Dataset)"
             )
-        self.skip, self.head = n, rows.pending
+        self.skip = n
         self.heldout = AlignedRows(*head, what=self.what)
         return self.heldout
 
     def _training_chunks(self) -> Iterator[tuple[np.ndarray, ...]]:
-        yield from self.head
-        self.head = []
-        yield from self.first_pass
+        yield from self.queue.drain()  # the first pass, from where the held-out rows ended
         while not self.one_shot:
             rest = _Rows(self._chunks(iter(self.source)))
             skipped = rest.take(self.skip)
             if skipped is None or len(skipped[0]) < self.skip:
                 return  # the iterable no longer gives what it gave: stop rather than train on held-out rows
-            yield from rest.pending
-            yield from rest.chunks
+            yield from rest.drain()
 
     def __len__(self) -> int:
         """Rows read for training so far."""
@@ -376,16 +390,10 @@ class StreamRows:
 
     def resident(self) -> tuple:
         """The first ``RESIDENT_ROWS`` training rows, in memory (read ahead; training replays them)."""
-        have = sum(len(c[0]) for c in self.head)
-        while have < RESIDENT_ROWS:
-            chunk = next(self.first_pass, None)
-            if chunk is None:
-                break
-            self.head.append(chunk)
-            have += len(chunk[0])
-        if not have:
+        sample = self.queue.peek(RESIDENT_ROWS)
+        if sample is None:
             raise ValueError(f"too few samples: the stream has no {self.what} after the {self.skip} held out")
-        return tuple(np.concatenate(arrays)[:RESIDENT_ROWS] for arrays in zip(*self.head))
+        return sample
 
     def map(self, functions: Sequence[Callable]) -> StreamRows:
         """The same stream, each batch mapped by one function per array (shares the stream's position)."""

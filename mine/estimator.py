@@ -210,9 +210,8 @@ class _VariationalEstimator(BaseEstimator):
         # ema_rate is MINE's; a two-sample f-bound has no moving-average-corrected objective
         trainer = CriticTrainer(critic, self.bound_, self.lr, self.weight_decay, getattr(self, "ema_rate", None))
         batches = train.batches(self.batch_size, generator)
-        halves = selecting
-        blocks = [self._blocks(half) for half in halves]
-        sizes = [half.n_rows for half in halves]
+        blocks = [self._blocks(half) for half in selecting]
+        sizes = [half.n_rows for half in selecting]
 
         history: list[dict[str, float]] = []
         floor = self.bound_.floor
@@ -235,7 +234,7 @@ class _VariationalEstimator(BaseEstimator):
                 bar.update(1)
                 if step % self.eval_every and step != self.max_steps:
                     continue
-            values = [float(self._evaluate(critic, half, b)) for half, b in zip(halves, blocks)]
+            values = [float(self._evaluate(critic, half, b)) for half, b in zip(selecting, blocks)]
             train_value = float(train_sum) / train_count
             if not all(math.isfinite(v) for v in (*values, train_value)):
                 raise FloatingPointError(

@@ -9,7 +9,7 @@ from sklearn.model_selection import KFold, ShuffleSplit
 from torch.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset
 
 from mine import MINE, DivergenceEstimator
-from mine.bounds import PooledValue, Scores, available_bounds, get_bound, pooled_value
+from mine.bounds import PairWeights, PooledValue, Scores, available_bounds, get_bound, pooled_value
 from mine.data import StreamRows
 from mine.gaussian import mi_correlated, sample_correlated
 from mine.sources import STREAM_HELDOUT_ROWS, split_indices
@@ -59,13 +59,17 @@ def test_pooling_block_by_block_equals_pooling_the_concatenated_scores(name, wei
     if bound.needs_matrix:  # InfoNCE is per block: their values weighted by rows
         sizes = [b.joint_weight.sum(-1) if weighted else b.joint.numel() for b in blocks]
         expected = sum(bound.value(b) * s for b, s in zip(blocks, sizes)) / sum(sizes)
-    else:
-        expected = pooled_value(bound, blocks)  # through PooledValue too: check it against a direct formula
+    else:  # the bound once on every block's scores concatenated (and their weights)
         joint = torch.cat([b.joint for b in blocks])
         marginal = torch.cat([b.marginal for b in blocks])
-        if not weighted:
-            expected = bound.value(Scores(joint, marginal))
-    torch.testing.assert_close(pooled.value(), torch.as_tensor(expected, dtype=torch.float64))
+        weights = {}
+        if weighted:
+            weights = dict(
+                joint_weight=torch.cat([b.joint_weight for b in blocks], -1),
+                marginal_weight=PairWeights.cat([b.marginal_weight for b in blocks]),
+            )
+        expected = bound.value(Scores(joint, marginal, **weights))
+    torch.testing.assert_close(pooled.value(), expected)
 
 
 def test_weighted_pooling_of_dv_matches_its_formula():
@@ -142,6 +146,10 @@ def test_a_dataloader_over_a_map_style_dataset_is_split_and_batched_as_arrays_ar
     assert MINE(**FAST).fit(tensors).mi() == pytest.approx(arrays.mi(), abs=1e-6)
     with pytest.warns(UserWarning, match="batch_size=64 is not used"):
         MINE(**FAST).fit(DataLoader(tensors, batch_size=64))
+    bad = x.copy()
+    bad[1234, 1] = np.nan  # read lazily, the dataset's rows are checked as they are read
+    with pytest.raises(ValueError, match="the dataset contains NaN or infinite values \\(row 1234\\)"):
+        MINE(**FAST).fit(RowsDataset(bad, z))
 
 
 def fresh_batches(rho, dim, rows=500, seed=0):
