@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch.distributed as dist
+
 from . import __version__
 from ._validation import Options
 from .datafiles import overlap, parse_columns, read_table, select
+from .distributed import init_from_env, is_main_process, world
 from .estimator import MINE, UNITS
 from .gan.train import GANConfig, train_gan
 from .gaussian import mi_correlated, rho_for_mi, sample_correlated
@@ -179,6 +182,7 @@ def _report(est: MINE, units: str, seconds: float, notes: list[str], extra: dict
         "seconds": round(seconds, 2),
         "warnings": notes,
         "n_samples": est.n_samples_,
+        "processes": world()[1],
         "x_dim": est.x_dim_,
         "z_dim": est.z_dim_,
         "parameters": params,
@@ -190,6 +194,8 @@ def _report(est: MINE, units: str, seconds: float, notes: list[str], extra: dict
 
 
 def _print(report: dict, as_json: bool) -> None:
+    if not is_main_process():  # under torchrun, rank 0 speaks for all
+        return
     if as_json:
         print(json.dumps(report, indent=2))
         return
@@ -238,7 +244,7 @@ def _cmd_estimate(args) -> int:
         notes,
         {"file": args.data, "x_columns": x_labels, "z_columns": z_labels},
     )
-    if args.plot:
+    if args.plot and is_main_process():
         _save_plot(est, args.plot, args.units)
         report["plot"] = args.plot
     _print(report, args.json)
@@ -333,11 +339,17 @@ def main(argv: list[str] | None = None) -> int:
     """Run the ``mine`` command with ``argv`` (default: the process arguments); return its exit code
     (2 with a one-line message on bad input or an implausible estimate)."""
     args = _parser().parse_args(argv)
+    # under torchrun (WORLD_SIZE > 1) estimate and demo fit data-parallel: mine.distributed
+    joined = args.command != "gan" and init_from_env()
     try:
         return args.func(args)
     except (ValueError, TypeError, FloatingPointError) as err:
-        print(f"mine: error: {err}", file=sys.stderr)
+        rank = f" (rank {world()[0]})" if joined else ""
+        print(f"mine: error{rank}: {err}", file=sys.stderr)
         return 2
+    finally:
+        if joined:
+            dist.destroy_process_group()
 
 
 if __name__ == "__main__":

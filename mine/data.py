@@ -257,6 +257,9 @@ class _LazyBlocks:
     def __len__(self) -> int:
         return len(self.ranges)
 
+    def __getitem__(self, index: slice) -> _LazyBlocks:
+        return _LazyBlocks(self.rows, self.ranges[index])
+
     def __iter__(self) -> Iterator[tuple]:
         return (self.rows.read(np.arange(start, stop)) for start, stop in self.ranges)
 

@@ -39,8 +39,17 @@ from ._validation import (
     resolve_dtype,
     validate_params,
 )
-from .bounds import Bound, available_bounds, bound_parameters, get_bound, pooled_value
+from .bounds import Bound, PooledValue, available_bounds, bound_parameters, get_bound
 from .critics import ACTIVATIONS, CRITICS, ScalarCritic, build_critic
+from .distributed import (
+    ShardedCritic,
+    all_reduce_pooled,
+    can_pool,
+    check_same,
+    common_seed,
+    is_main_process,
+    world,
+)
 from .divergences import Divergence
 from .preprocessing import PREPROCESSORS, transformer_from_state, transformer_state
 from .sources import (
@@ -171,21 +180,26 @@ class _VariationalEstimator(BaseEstimator):
         self.bound_ = self._bound()
 
     # --- the fitting loop ---------------------------------------------------------------------------
-    def _blocks(self, source: Source) -> list[tuple[torch.Tensor, ...]]:
+    def _blocks(self, source: Source, shard: bool = True) -> list[tuple[torch.Tensor, ...]]:
         """Evaluation blocks: InfoNCE is defined per batch, so its blocks are batches; the other bounds
         pool all blocks' scores, so their blocks stop at ``EVAL_BLOCK_ROWS`` rows (all-pairs scoring
-        costs B^2 critic calls per block: a concat critic at B = 1,024 would need gigabytes)."""
+        costs B^2 critic calls per block: a concat critic at B = 1,024 would need gigabytes). With
+        several processes (``shard``) each rank gets its share of the blocks, when the bound pools."""
         rows = self.batch_size if self.bound_.needs_matrix else min(self.batch_size, EVAL_BLOCK_ROWS)
-        return source.blocks(rows)
+        return source.blocks(rows, world() if shard and can_pool(self.bound_) else (0, 1))
 
     def _evaluate(self, critic: nn.Module, source: Source, blocks) -> torch.Tensor:
-        """The bound on evaluation blocks, every block's scores pooled."""
+        """The bound on evaluation blocks, every block's scores pooled (over all ranks' blocks)."""
         was_training = critic.training
         critic.eval()
+        pooled = PooledValue(self.bound_)
         with torch.no_grad():
-            value = pooled_value(self.bound_, (source.eval_scores(critic, b) for b in blocks))
+            for block in blocks:
+                pooled.add(source.eval_scores(critic, block))
         critic.train(was_training)
-        return value
+        if can_pool(self.bound_):
+            all_reduce_pooled(pooled, self.device_)
+        return pooled.value()
 
     def _train_fold(
         self,
@@ -208,7 +222,9 @@ class _VariationalEstimator(BaseEstimator):
             critic = self._new_critic().to(device=self.device_, dtype=self.dtype_)
         generator = torch.Generator().manual_seed(seed)
         # ema_rate is MINE's; a two-sample f-bound has no moving-average-corrected objective
-        trainer = CriticTrainer(critic, self.bound_, self.lr, self.weight_decay, getattr(self, "ema_rate", None))
+        # several processes: each scores its shard of the global batch (mine.distributed)
+        scorer = ShardedCritic(critic) if world()[1] > 1 else critic
+        trainer = CriticTrainer(scorer, self.bound_, self.lr, self.weight_decay, getattr(self, "ema_rate", None))
         batches = train.batches(self.batch_size, generator)
         blocks = [self._blocks(half) for half in selecting]
         sizes = [half.n_rows for half in selecting]
@@ -229,7 +245,7 @@ class _VariationalEstimator(BaseEstimator):
                 if not train_count:  # the last step was evaluated
                     break
             else:
-                train_sum += trainer.step(train.scores(critic, batch, generator))
+                train_sum += trainer.step(train.scores(scorer, batch, generator))
                 train_count += 1
                 bar.update(1)
                 if step % self.eval_every and step != self.max_steps:
@@ -298,7 +314,9 @@ class _VariationalEstimator(BaseEstimator):
         """Train one critic per fold of ``source``; the estimate is every fold's cross-selected reports
         weighted by their rows, with a standard error (bootstrap over report rows and the reports'
         spread)."""
-        rng = check_random_state(self.random_state)
+        self._check_processes(source)
+        distributed = world()[1] > 1
+        rng = check_random_state(common_seed() if distributed and self.random_state is None else self.random_state)
         splits = source.split(self.folds, self.heldout_fraction, rng, min_train=self.batch_size, min_heldout=4)
         seeds = rng.randint(0, 2**31 - 1, size=len(splits))
         halves = [heldout.split(2, 0.5, rng)[0] for _, heldout in splits]
@@ -306,7 +324,10 @@ class _VariationalEstimator(BaseEstimator):
         self.folds_: list[_Fold] = []
         draws = []
         with tqdm(
-            total=self.max_steps * len(splits), disable=not self.verbose, desc=type(self).__name__, leave=False
+            total=self.max_steps * len(splits),
+            disable=not self.verbose or not is_main_process(),
+            desc=type(self).__name__,
+            leave=False,
         ) as bar:
             for k, ((train, _), pair, seed) in enumerate(zip(splits, halves, seeds)):
                 preprocessing = train.fit_preprocessing(self.preprocessing)
@@ -335,6 +356,24 @@ class _VariationalEstimator(BaseEstimator):
         self.cap_ = math.log(self.batch_size) if self.bound_.needs_matrix else math.inf
         self.n_heldout_ = sum(f.n_heldout for f in self.folds_)
         self._check_estimate()
+
+    def _check_processes(self, source: Source) -> None:
+        """With several processes (``mine.distributed``): the same rows on every rank, a batch that
+        splits evenly over the ranks, and no stream (a stream's batches differ between ranks)."""
+        size = world()[1]
+        if size == 1:
+            return
+        if source.streaming:
+            raise ValueError(
+                "a stream of batches cannot be shared across processes: pass every process the same arrays, "
+                "memory-mapped arrays or map-style Dataset"
+            )
+        if self.batch_size % size:
+            raise ValueError(
+                f"batch_size={self.batch_size} is the global batch and must split evenly over the {size} processes"
+            )
+        checksum = [float(np.asarray(a[:1000], dtype=np.float64).sum()) for g in source.groups for a in g.resident()]
+        check_same([len(g) for g in source.groups] + checksum, "the rows (count, or checksum of the first 1,000)")
 
     def _check_estimate(self) -> None:
         """Errors for nonsense, warnings for numbers to read with care (after the estimate is known)."""
@@ -373,7 +412,7 @@ class _VariationalEstimator(BaseEstimator):
             return np.full(N_BOOTSTRAP, self.bound_.floor)
         critic.eval()
         with torch.no_grad():  # one block's scores in memory at a time
-            blocks = (source.eval_scores(critic, b) for b in self._blocks(source))
+            blocks = (source.eval_scores(critic, b) for b in self._blocks(source, shard=False))
             return bootstrap_values(self.bound_, blocks, N_BOOTSTRAP, generator).cpu().numpy()
 
     def _evaluate_new(self, source: Source) -> float:

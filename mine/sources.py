@@ -397,11 +397,13 @@ class Source:
                 return
             yield tuple(t for part in parts for t in part)
 
-    def blocks(self, rows: int) -> Sequence[tuple[Tensor, ...]]:
+    def blocks(self, rows: int, shard: tuple[int, int] = (0, 1)) -> Sequence[tuple[Tensor, ...]]:
         """The rows cut into the same number of blocks in every group, about ``rows`` rows each: a list
-        in memory, or a re-iterable that reads one block at a time from lazily read rows."""
+        in memory, or a re-iterable that reads one block at a time from lazily read rows. ``shard``
+        = (rank, processes): only blocks rank, rank + processes, ... (a rank's share)."""
         n_blocks = max(1, min(len(g) for g in self.groups) // rows)
-        per_group = [g.blocks(n_blocks) for g in self.groups]
+        rank, size = shard
+        per_group = [g.blocks(n_blocks)[rank::size] for g in self.groups]
         if self.lazy:
             return _ZippedBlocks(per_group)
         return [tuple(t for part in parts for t in part) for parts in zip(*per_group)]

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from .bounds import Bound, MovingAverage, Scores, get_bound
+from .distributed import ShardedCritic
 
 __all__ = ["CriticTrainer", "adam"]
 
@@ -48,6 +49,8 @@ class CriticTrainer:
     objective (DV) and ``ema_rate`` > 0, the objective is that surrogate, whose gradient is MINE's
     corrected one; the trainer owns the :class:`~mine.bounds.MovingAverage`. The caller computes
     ``scores`` with the critic (``all_pair_scores``, ``shuffled_scores``, ``two_sample_scores``).
+    A :class:`~mine.distributed.ShardedCritic` (several processes) has its gradients averaged over
+    the ranks before the step.
 
     Parameters
     ----------
@@ -96,5 +99,7 @@ class CriticTrainer:
         loss = -self.objective(scores)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if isinstance(self.critic, ShardedCritic):  # several processes: one process's gradient
+            self.critic.average_gradients()
         self.optimizer.step()
         return self.bound.value(scores).detach()
