@@ -1,4 +1,6 @@
-"""Data larger than memory: peak memory and time of a default fit on memory-mapped rows.
+"""Data larger than memory and several processes: memory, time and training throughput.
+
+Part "memory": peak memory and time of a default fit on memory-mapped rows.
 
 For n = 10^5, 10^6, 10^7 rows of x, z (10-D each, correlated Gaussians with I(X; Z) = 2 nats,
 float32 on disk, `np.save`), each in a fresh process: `MINE(random_state=0).fit(x, z)` with x, z
@@ -9,7 +11,16 @@ mapped file), sampled every 20 ms during the fit; its growth is measured from ju
 after a 2,000-row warm-up fit that makes torch's one-time allocations (kernels, thread pools),
 which are also reported ("first fit"). The in-memory fit's growth excludes the loaded array.
 
-    python -m benchmarks.scaling [--quick]
+Part "processes": training samples per second at one global batch B (all B(B-1) negatives), in one
+process with 2 threads against 2 processes (torch.distributed, gloo) with 1 thread each, every
+process started fresh: "1 process" (``CriticTrainer`` on the batch), "2 processes, global
+negatives" (``mine.distributed.ShardedCritic``: each rank embeds or scores its half, a gradient-
+carrying all_gather makes the B x B matrix, gradients averaged: what ``fit`` does), and "2
+processes, per-rank negatives" (each rank its own (B/2) x (B/2) matrix, gradients averaged: a
+different estimator, with fewer negatives, timed to price the all_gather). Steps on fresh batches
+held in memory, after 5 warm-up steps; ``process_rows`` rows per measurement.
+
+    python -m benchmarks.scaling [--quick] [--set parts=processes]
 """
 
 from __future__ import annotations
@@ -38,9 +49,24 @@ class ScalingConfig:
     threads: int = 1
     data_dir: str = "/tmp/mine_scaling"
     seed: int = 0
+    parts: tuple[str, ...] = ("memory", "processes")
+    process_cases: tuple[tuple[str, int], ...] = (
+        ("separable", 256),
+        ("separable", 1024),
+        ("separable", 4096),
+        ("concat", 256),
+    )
+    process_rows: int = 100_000  # training rows per throughput measurement
 
 
-QUICK = ScalingConfig(rows=(20_000,), in_memory_max_rows=20_000, max_steps=200)
+QUICK = ScalingConfig(
+    rows=(20_000,),
+    in_memory_max_rows=20_000,
+    max_steps=200,
+    process_cases=(("separable", 256), ("concat", 64)),
+    process_rows=5_000,
+)
+PROCESS_MODES = ("1 process", "2 processes, global negatives", "2 processes, per-rank negatives")
 
 
 def _rss_anon_mib() -> float:
@@ -118,7 +144,91 @@ def _measure(args: tuple) -> dict:
     return measure(*args)
 
 
-def run(config: ScalingConfig) -> list[dict]:
+def _throughput(rank: int, size: int, folder: str, critic: str, batch: int, steps: int, mode: str, seed: int) -> None:
+    """Training steps of one mode in this (spawned) process; rank 0 writes seconds per step."""
+    import torch
+    import torch.distributed as dist
+
+    from mine.critics import all_pair_scores, build_critic
+    from mine.distributed import ShardedCritic, average_gradients
+    from mine.gaussian import rho_for_mi, sample_correlated_torch
+    from mine.training import CriticTrainer
+
+    torch.set_num_threads(2 // size)
+    if size > 1:
+        dist.init_process_group("gloo", init_method=f"file://{folder}/init", rank=rank, world_size=size)
+    torch.manual_seed(seed)
+    net = build_critic(critic, DIM, DIM, (256, 256), "elu", 32)
+    generator = torch.Generator().manual_seed(seed)
+    rho = float(rho_for_mi(MI, DIM))
+    batches = [sample_correlated_torch(batch, rho, DIM, generator) for _ in range(8)]
+    trainer = CriticTrainer(ShardedCritic(net) if mode.endswith("global negatives") else net, "dv", lr=1e-4)
+    own = slice(rank * batch // size, (rank + 1) * batch // size)
+
+    def step(k: int) -> None:
+        x, z = batches[k % len(batches)]
+        if mode.endswith("per-rank negatives"):
+            loss = -trainer.objective(all_pair_scores(net, x[own], z[own]))
+            trainer.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            average_gradients(net.parameters())
+            trainer.optimizer.step()
+        else:
+            trainer.step(all_pair_scores(trainer.critic, x, z))
+
+    for k in range(5):
+        step(k)
+    if size > 1:
+        dist.barrier()
+    began = time.perf_counter()
+    for k in range(steps):
+        step(k)
+    if size > 1:
+        dist.barrier()
+    seconds = (time.perf_counter() - began) / steps
+    if rank == 0:
+        Path(folder, "seconds").write_text(repr(seconds))
+    if size > 1:
+        dist.destroy_process_group()
+
+
+def processes(config: ScalingConfig) -> list[dict]:
+    """Samples per second of each mode (``PROCESS_MODES``) for each (critic, global batch)."""
+    import tempfile
+
+    import torch.multiprocessing as mp
+
+    rows = []
+    jobs = [(c, b, m) for c, b in config.process_cases for m in PROCESS_MODES]
+    for critic, batch, mode in progress(jobs, desc="scaling processes"):
+        size = 1 if mode == "1 process" else 2
+        steps = max(10, config.process_rows // batch)
+        with tempfile.TemporaryDirectory() as folder:
+            mp.spawn(_throughput, args=(size, folder, critic, batch, steps, mode, config.seed), nprocs=size)
+            seconds = float(Path(folder, "seconds").read_text())
+        rows.append(
+            {
+                "part": "processes",
+                "mode": mode,
+                "critic": critic,
+                "batch_size": batch,
+                "processes": size,
+                "threads_per_process": 2 // size,
+                "steps": steps,
+                "ms_per_step": 1000 * seconds,
+                "samples_per_second": batch / seconds,
+            }
+        )
+    for row in rows:  # against one process, and the all_gather's price against per-rank negatives
+        same = {r["mode"]: r for r in rows if (r["critic"], r["batch_size"]) == (row["critic"], row["batch_size"])}
+        row["speedup_vs_1_process"] = row["samples_per_second"] / same["1 process"]["samples_per_second"]
+        if row["mode"] == "2 processes, global negatives":
+            per_rank = same["2 processes, per-rank negatives"]["ms_per_step"]
+            row["gather_cost_ms"] = row["ms_per_step"] - per_rank
+    return rows
+
+
+def memory(config: ScalingConfig) -> list[dict]:
     jobs = []
     for n in config.rows:
         path = Path(config.data_dir) / f"gaussian_{n}.npy"
@@ -128,48 +238,114 @@ def run(config: ScalingConfig) -> list[dict]:
         if n <= config.in_memory_max_rows:
             jobs.append((str(path), "in memory", config.max_steps, config.threads, config.seed))
     with multiprocessing.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
-        return list(progress(pool.imap(_measure, jobs), total=len(jobs), desc="scaling"))
+        return [
+            {"part": "memory", **row} for row in progress(pool.imap(_measure, jobs), total=len(jobs), desc="scaling")
+        ]
+
+
+def run(config: ScalingConfig) -> list[dict]:
+    unknown = set(config.parts) - {"memory", "processes"}
+    if unknown:
+        raise SystemExit(f"parts: unknown {sorted(unknown)}; choose from memory, processes")
+    return (memory(config) if "memory" in config.parts else []) + (
+        processes(config) if "processes" in config.parts else []
+    )
+
+
+def _part(rows: list[dict], part: str) -> list[dict]:
+    return [r for r in rows if r.get("part", "memory") == part]  # results before the parts had no field
 
 
 def plot(rows, extras, config: ScalingConfig, path) -> None:
-    fig, (memory, seconds) = figure(1, 2, figsize=(11, 4.2))
+    """Memory growth and fit time against rows; training samples per second of each process mode."""
+    fig, (memory, seconds, speed) = figure(1, 3, figsize=(16, 4.2))
+    mem = _part(rows, "memory")
     for storage, marker in (("memory-mapped", "o"), ("in memory", "s")):
-        pts = [r for r in rows if r["storage"] == storage]
+        pts = [r for r in mem if r["storage"] == storage]
         if not pts:
             continue
         n = [r["rows"] for r in pts]
         memory.plot(n, [r["anon_growth_mib"] for r in pts], marker=marker, label=f"{storage} fit")
         seconds.plot(n, [r["fit_seconds"] for r in pts], marker=marker, label=storage)
-    n = sorted({r["rows"] for r in rows})
-    memory.plot(n, [r["data_mib"] for r in rows if r["storage"] == "memory-mapped"], "k:", label="data size")
-    memory.plot(n, [r["data_mib"] / 2 for r in rows if r["storage"] == "memory-mapped"], "k--", lw=0.8, label="half")
+    mapped = [r for r in mem if r["storage"] == "memory-mapped"]
+    n = [r["rows"] for r in mapped]
+    memory.plot(n, [r["data_mib"] for r in mapped], "k:", label="data size")
+    memory.plot(n, [r["data_mib"] / 2 for r in mapped], "k--", lw=0.8, label="half")
     memory.set_ylabel("peak anonymous memory growth [MiB]")
     seconds.set_ylabel("fit time [s]")
-    for ax in (memory, seconds):
+    for ax in (memory, seconds) if mem else ():
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("rows (x, z 10-D each, float32)")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
+    procs = _part(rows, "processes")
+    cases = list(dict.fromkeys((r["critic"], r["batch_size"]) for r in procs))
+    width = 0.8 / len(PROCESS_MODES)
+    for k, mode in enumerate(PROCESS_MODES):
+        values = [
+            next(
+                (r["samples_per_second"] for r in procs if (r["critic"], r["batch_size"]) == c and r["mode"] == mode), 0
+            )
+            for c in cases
+        ]
+        speed.bar(np.arange(len(cases)) + (k - 1) * width, values, width, label=mode)
+    speed.set_xticks(np.arange(len(cases)), [f"{c} B={b}" for c, b in cases], fontsize=8)
+    speed.set_ylabel("training samples per second")
+    speed.set_title("2 cores: 1 process x 2 threads vs 2 x 1", fontsize=9)
+    speed.legend(fontsize=7)
+    speed.grid(alpha=0.3, axis="y")
     save_figure(fig, path)
 
 
 def report(rows, config) -> str:
-    return table(
-        rows,
-        [
-            "storage",
-            "rows",
-            "data_mib",
-            "anon_growth_mib",
-            "first_fit_mib",
-            "fit_seconds",
-            "steps",
-            "estimate",
-            "truth",
-        ],
-        {"data_mib": ".0f", "anon_growth_mib": ".1f", "first_fit_mib": ".0f", "fit_seconds": ".0f", "estimate": ".3f"},
-    )
+    tables = []
+    if _part(rows, "memory"):
+        tables.append(
+            table(
+                _part(rows, "memory"),
+                [
+                    "storage",
+                    "rows",
+                    "data_mib",
+                    "anon_growth_mib",
+                    "first_fit_mib",
+                    "fit_seconds",
+                    "steps",
+                    "estimate",
+                    "truth",
+                ],
+                {
+                    "data_mib": ".0f",
+                    "anon_growth_mib": ".1f",
+                    "first_fit_mib": ".0f",
+                    "fit_seconds": ".0f",
+                    "estimate": ".3f",
+                },
+            )
+        )
+    if _part(rows, "processes"):
+        tables.append(
+            table(
+                _part(rows, "processes"),
+                [
+                    "critic",
+                    "batch_size",
+                    "mode",
+                    "ms_per_step",
+                    "samples_per_second",
+                    "speedup_vs_1_process",
+                    "gather_cost_ms",
+                ],
+                {
+                    "ms_per_step": ".1f",
+                    "samples_per_second": ".0f",
+                    "speedup_vs_1_process": ".2f",
+                    "gather_cost_ms": ".1f",
+                },
+            )
+        )
+    return "\n\n".join(tables)
 
 
 BENCHMARK = Benchmark("scaling", run, ScalingConfig(), QUICK, plot, report, __doc__)
