@@ -180,16 +180,19 @@ class _VariationalEstimator(BaseEstimator):
         self.bound_ = self._bound()
 
     # --- the fitting loop ---------------------------------------------------------------------------
-    def _blocks(self, source: Source, shard: bool = True) -> list[tuple[torch.Tensor, ...]]:
+    def _blocks(self, source: Source, shard: bool = False) -> list[tuple[torch.Tensor, ...]]:
         """Evaluation blocks: InfoNCE is defined per batch, so its blocks are batches; the other bounds
         pool all blocks' scores, so their blocks stop at ``EVAL_BLOCK_ROWS`` rows (all-pairs scoring
         costs B^2 critic calls per block: a concat critic at B = 1,024 would need gigabytes). With
-        several processes (``shard``) each rank gets its share of the blocks, when the bound pools."""
+        several processes and ``shard`` (inside fit) each rank gets its share of the blocks, when
+        the bound pools."""
         rows = self.batch_size if self.bound_.needs_matrix else min(self.batch_size, EVAL_BLOCK_ROWS)
         return source.blocks(rows, world() if shard and can_pool(self.bound_) else (0, 1))
 
-    def _evaluate(self, critic: nn.Module, source: Source, blocks) -> torch.Tensor:
-        """The bound on evaluation blocks, every block's scores pooled (over all ranks' blocks)."""
+    def _evaluate(self, critic: nn.Module, source: Source, blocks, across_ranks: bool = False) -> torch.Tensor:
+        """The bound on evaluation blocks, every block's scores pooled; ``across_ranks`` (inside fit,
+        with blocks from ``_blocks(shard=True)``): the ranks' pooled sums added. After fit nothing
+        is collective, so one rank alone may call ``evaluate``."""
         was_training = critic.training
         critic.eval()
         pooled = PooledValue(self.bound_)
@@ -197,7 +200,7 @@ class _VariationalEstimator(BaseEstimator):
             for block in blocks:
                 pooled.add(source.eval_scores(critic, block))
         critic.train(was_training)
-        if can_pool(self.bound_):
+        if across_ranks and can_pool(self.bound_):
             all_reduce_pooled(pooled, self.device_)
         return pooled.value()
 
@@ -226,7 +229,7 @@ class _VariationalEstimator(BaseEstimator):
         scorer = ShardedCritic(critic) if world()[1] > 1 else critic
         trainer = CriticTrainer(scorer, self.bound_, self.lr, self.weight_decay, getattr(self, "ema_rate", None))
         batches = train.batches(self.batch_size, generator)
-        blocks = [self._blocks(half) for half in selecting]
+        blocks = [self._blocks(half, shard=True) for half in selecting]
         sizes = [half.n_rows for half in selecting]
 
         history: list[dict[str, float]] = []
@@ -250,7 +253,7 @@ class _VariationalEstimator(BaseEstimator):
                 bar.update(1)
                 if step % self.eval_every and step != self.max_steps:
                     continue
-            values = [float(self._evaluate(critic, half, b)) for half, b in zip(selecting, blocks)]
+            values = [float(self._evaluate(critic, half, b, across_ranks=True)) for half, b in zip(selecting, blocks)]
             train_value = float(train_sum) / train_count
             if not all(math.isfinite(v) for v in (*values, train_value)):
                 raise FloatingPointError(
@@ -296,7 +299,7 @@ class _VariationalEstimator(BaseEstimator):
             elif other is selecting[1 - h]:  # every row was evaluated during training
                 reports.append(values_at[selection.step][1 - h])
             else:
-                reports.append(float(self._evaluate(chosen, other, self._blocks(other))))
+                reports.append(float(self._evaluate(chosen, other, self._blocks(other, shard=True), across_ranks=True)))
         return _Fold(
             critics=critics,
             preprocessing=preprocessing,
@@ -412,7 +415,7 @@ class _VariationalEstimator(BaseEstimator):
             return np.full(N_BOOTSTRAP, self.bound_.floor)
         critic.eval()
         with torch.no_grad():  # one block's scores in memory at a time
-            blocks = (source.eval_scores(critic, b) for b in self._blocks(source, shard=False))
+            blocks = (source.eval_scores(critic, b) for b in self._blocks(source))
             return bootstrap_values(self.bound_, blocks, N_BOOTSTRAP, generator).cpu().numpy()
 
     def _evaluate_new(self, source: Source) -> float:

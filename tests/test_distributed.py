@@ -65,6 +65,11 @@ def test_different_data_on_the_ranks_is_an_error(two_processes):
     assert "every process must pass the same data to fit" in message and "600.0" in message
 
 
+def test_after_fit_one_rank_alone_can_evaluate(two_processes):
+    """Nothing after fit is collective (rank 0 alone calling evaluate would otherwise hang)."""
+    assert two_processes["rank_zero_evaluate"] == pytest.approx(cases.rank_zero_evaluate(), rel=1e-5)
+
+
 def test_one_process_leaves_everything_as_it_is(monkeypatch):
     """Without a process group: the sharded critic is the critic, pooling and checks are no-ops."""
     monkeypatch.delenv("WORLD_SIZE", raising=False)
