@@ -241,13 +241,20 @@ def merge_results(benchmark: Benchmark, paths: Sequence[Path], out: Path) -> dic
         "wall_seconds": sum(part["wall_seconds"] for part in parts),
         "rows": [row for part in parts for row in part["rows"]],
     }
+    extras: dict[str, Any] = {}  # what run() returned beside the rows (e.g. traces): dicts are joined
+    for part in parts:
+        for key, value in part.items():
+            if key not in result and key != "parts":
+                joined = isinstance(value, dict) and isinstance(extras.get(key), dict)
+                extras[key] = {**extras[key], **value} if joined else value
+    result.update(extras)
     config = benchmark.full if mode == "full" else benchmark.quick
     stem = benchmark.name + ("_quick" if mode == "quick" else "")
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{stem}.json").write_text(dumps(result))
     write_csv(result["rows"], out / f"{stem}.csv")
     if benchmark.plot is not None:
-        benchmark.plot(result["rows"], {}, config, out / f"{stem}.png")
+        benchmark.plot(result["rows"], extras, config, out / f"{stem}.png")
     return result
 
 

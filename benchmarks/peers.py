@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from mine.bounds import get_bound
+from mine.bounds import MovingAverage, get_bound
 from mine.critics import all_pair_scores, build_critic
 from mine.gaussian import rho_for_mi, sample_correlated_torch, staircase_batches
 from mine.training import CriticTrainer
@@ -66,6 +66,8 @@ class PeersConfig:
     embed_dim: int = 32
     lr: float = 5e-4
     ema_rate: float = 0.01
+    ema_form: str = "log"  # our moving average: "log" (the library's) or torch-mist's "linear" or "linear-clamped"
+    pairs: tuple[str, ...] = PAIRS
     tail_fraction: float = 0.25
     speed_batch_sizes: tuple[int, ...] = (64, 256)
     speed_critics: tuple[str, ...] = ("separable", "concat")
@@ -86,6 +88,23 @@ QUICK = PeersConfig(
     speed_seconds=0.5,
     speed_blocks=2,
 )
+
+
+class LinearAverage(MovingAverage):
+    """torch-mist's moving average, for a controlled comparison: m kept as the mean of e^T itself
+    (float, not its log), each batch mean first clipped into [1e-4, 1e4] when ``clamp``."""
+
+    def __init__(self, rate: float, clamp: bool):
+        super().__init__(rate)
+        self.clamp, self.value = clamp, None
+
+    def update(self, log_batch_mean: torch.Tensor) -> torch.Tensor:
+        new = log_batch_mean.detach().exp()
+        if self.clamp:
+            new = new.clamp(1e-4, 1e4)
+        self.value = new if self.value is None else (1.0 - self.rate) * self.value + self.rate * new
+        self.log_value = self.value.log()
+        return self.log_value
 
 
 def torch_mist_version() -> str | None:
@@ -138,6 +157,8 @@ def make_pair(pair: str, kind: str, config: PeersConfig, seed: int | None = None
     theirs = _their_estimator(pair, _their_critic(critic, kind, config), config)
     name, settings = OURS[pair]
     trainer = CriticTrainer(critic, get_bound(name, **settings), lr=config.lr, ema_rate=config.ema_rate)
+    if trainer.average is not None and config.ema_form != "log":
+        trainer.average = LinearAverage(config.ema_rate, clamp=config.ema_form == "linear-clamped")
     optimizer = torch.optim.Adam(theirs.parameters(), lr=config.lr)
 
     def ours_step(x, z):
@@ -157,8 +178,8 @@ def make_pair(pair: str, kind: str, config: PeersConfig, seed: int | None = None
 def staircase_run(config: PeersConfig, critic: str, seed: int) -> list[dict]:
     """One seed, one critic: every pair of estimators on the same fresh batches, per level."""
     total = config.steps_per_level * len(config.levels)
-    pairs = {pair: make_pair(pair, critic, config, seed) for pair in PAIRS}
-    estimates = {(p, lib): np.full(total, np.nan) for p in PAIRS for lib in ("mine", "torch-mist")}
+    pairs = {pair: make_pair(pair, critic, config, seed) for pair in config.pairs}
+    estimates = {(p, lib): np.full(total, np.nan) for p in config.pairs for lib in ("mine", "torch-mist")}
     generator = torch.Generator().manual_seed(seed)
     batches = staircase_batches(config.levels, config.steps_per_level, config.batch_size, config.dim, generator)
     for step, (x, z) in enumerate(progress(batches, total=total, desc=f"peers staircase {critic} seed {seed}")):
@@ -173,6 +194,7 @@ def staircase_run(config: PeersConfig, critic: str, seed: int) -> list[dict]:
             "critic": critic,
             "batch_size": config.batch_size,
             "seed": seed,
+            "ema_form": config.ema_form if pair == "MINE (DV + EMA)" and lib == "mine" else None,
             **stats,
         }
         for (pair, lib), values in estimates.items()
@@ -308,6 +330,11 @@ def run(config: PeersConfig):
             file=sys.stderr,
         )
         return [], {"torch_mist_version": None, "skipped": "torch-mist not installed"}
+    if config.ema_form not in ("log", "linear", "linear-clamped"):
+        raise SystemExit(f"ema_form: expected log, linear or linear-clamped, got {config.ema_form!r}")
+    unknown = set(config.pairs) - set(PAIRS)
+    if unknown:
+        raise SystemExit(f"pairs: unknown {sorted(unknown)}; choose from {', '.join(PAIRS)}")
     if config.threads:
         torch.set_num_threads(config.threads)
     rows = (staircase(config) if "staircase" in config.parts else []) + (

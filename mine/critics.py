@@ -9,18 +9,20 @@ S[i, j] = T(x_i, z_j). The protocol a critic follows, built-in or a user's ``nn.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor, nn
 
-from ._validation import Integer, Options, PositiveInts, validate_params
+from ._validation import Integer, Options, PositiveInts, Real, validate_params
 from .bounds import Scores
 
 __all__ = [
     "ACTIVATIONS",
     "CRITICS",
     "ConcatCritic",
+    "CosineCritic",
     "ScalarCritic",
     "SeparableCritic",
     "all_pair_scores",
@@ -140,13 +142,66 @@ class SeparableCritic(nn.Module):
         self.g = mlp(x_dim, hidden, int(embed_dim), activation)
         self.h = mlp(z_dim, hidden, int(embed_dim), activation)
 
+    def embed_x(self, x: Tensor) -> Tensor:
+        """The x embeddings whose dot products with ``embed_z`` are the scores: g(x)."""
+        return self.g(x)
+
+    def embed_z(self, z: Tensor) -> Tensor:
+        """The z embeddings: h(z)."""
+        return self.h(z)
+
     def forward(self, x: Tensor, z: Tensor) -> Tensor:
         """All pairs: S = g(x) h(z)^T, shape (B_x, B_z)."""
-        return self.g(x) @ self.h(z).T
+        return self.embed_x(x) @ self.embed_z(z).T
 
     def pair_scores(self, x: Tensor, z: Tensor) -> Tensor:
         """Row-wise pairs: g(x_i) . h(z_i), shape (B,)."""
-        return (self.g(x) * self.h(z)).sum(dim=-1)
+        return (self.embed_x(x) * self.embed_z(z)).sum(dim=-1)
+
+
+class CosineCritic(SeparableCritic):
+    """T(x, z) = s cos(g(x), h(z)): a separable critic on unit-length embeddings with a learnable
+    temperature s = exp(log_scale), starting at ``scale``.
+
+    The embeddings' directions carry the dependence and one parameter the scale of the scores
+    (|T| <= s), which a plain separable critic must grow through its weights. Trained on DV with
+    the moving-average correction, it tracks high MI where the plain one stalls (docs: "Choosing a
+    bound"; staircase at 8 nats, batch 64: 6.7-6.9 against 3.8-4.7).
+
+    Parameters
+    ----------
+    x_dim, z_dim : int
+        Input dimensions.
+    hidden : sequence of int
+        Hidden widths of each encoder.
+    activation : str
+        Hidden activation (``ACTIVATIONS``).
+    embed_dim : int
+        Size of the embeddings.
+    scale : float
+        Initial temperature s.
+    """
+
+    def __init__(
+        self,
+        x_dim: int,
+        z_dim: int,
+        hidden: Sequence[int] = (256, 256),
+        activation: str = "relu",
+        embed_dim: int = 32,
+        scale: float = 10.0,
+    ):
+        super().__init__(x_dim, z_dim, hidden, activation, embed_dim)
+        validate_params("CosineCritic", {"scale": [Real(0, math.inf, "neither")]}, {"scale": scale})
+        self.log_scale = nn.Parameter(torch.tensor(math.log(scale)))
+
+    def embed_x(self, x: Tensor) -> Tensor:
+        """s g(x) / |g(x)|."""
+        return self.log_scale.exp() * nn.functional.normalize(self.g(x), dim=-1)
+
+    def embed_z(self, z: Tensor) -> Tensor:
+        """h(z) / |h(z)|."""
+        return nn.functional.normalize(self.h(z), dim=-1)
 
 
 class ScalarCritic(nn.Module):
@@ -194,7 +249,7 @@ def two_sample_scores(critic: nn.Module, p: Tensor, q: Tensor) -> Scores:
     return Scores(joint=joint, marginal=marginal)
 
 
-CRITICS = {"concat": ConcatCritic, "separable": SeparableCritic}
+CRITICS = {"concat": ConcatCritic, "separable": SeparableCritic, "cosine": CosineCritic}
 
 
 def build_critic(
@@ -209,9 +264,10 @@ def build_critic(
 
     Parameters
     ----------
-    critic : {"separable", "concat"} or nn.Module
-        Separable: S = g(x) h(z)^T (one matmul for all pairs); concat: an MLP on [x; z] for every
-        pair. A module must map (x, z) of shapes (B, d_x), (B, d_z) to S of shape (B, B).
+    critic : {"separable", "cosine", "concat"} or nn.Module
+        Separable: S = g(x) h(z)^T (one matmul for all pairs); cosine: the same on unit-length
+        embeddings times a learnable temperature; concat: an MLP on [x; z] for every pair. A module
+        must map (x, z) of shapes (B, d_x), (B, d_z) to S of shape (B, B).
     x_dim, z_dim : int
         Input dimensions.
     hidden : sequence of int
@@ -229,8 +285,8 @@ def build_critic(
     if isinstance(critic, nn.Module):
         return critic
     validate_params("build_critic", {"critic": [Options(CRITICS)]}, {"critic": critic})
-    if critic == "separable":
-        return SeparableCritic(x_dim, z_dim, hidden, activation, embed_dim)
+    if critic in ("separable", "cosine"):
+        return CRITICS[critic](x_dim, z_dim, hidden, activation, embed_dim)
     return ConcatCritic(x_dim, z_dim, hidden, activation)
 
 

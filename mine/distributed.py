@@ -185,7 +185,7 @@ class ShardedCritic(nn.Module):
         if z is None:
             return gather_rows(self.critic(self._shard(x)))
         if isinstance(self.critic, SeparableCritic):
-            return gather_rows(self.critic.g(self._shard(x))) @ gather_rows(self.critic.h(self._shard(z))).T
+            return gather_rows(self.critic.embed_x(self._shard(x))) @ gather_rows(self.critic.embed_z(self._shard(z))).T
         return gather_rows(self.critic(self._shard(x), z))
 
     def pair_scores(self, x: Tensor, z: Tensor) -> Tensor:

@@ -566,14 +566,15 @@ class MINE(_VariationalEstimator):
         (MINE-f), "infonce" (capped at log batch_size), "js" or "smile" (trained on Jensen-Shannon,
         reported by DV; SMILE clips at smile_tau), "f" (f-information of divergence).
     critic : str or nn.Module
-        The statistics network: "separable" (S = g(x) h(z)^T), "concat" (an MLP on [x; z]) or a module
-        following the protocol of :mod:`mine.critics`.
+        The statistics network: "separable" (S = g(x) h(z)^T), "cosine" (the same on unit-length
+        embeddings times a learnable temperature: tracks high MI with DV), "concat" (an MLP on
+        [x; z]) or a module following the protocol of :mod:`mine.critics`.
     hidden : sequence of int
         Hidden layer widths of the built-in critics.
     activation : str
         Activation of the built-in critics' hidden layers.
     embed_dim : int
-        Embedding size of the separable critic.
+        Embedding size of the separable and cosine critics.
     negatives : str
         Training negatives: "all" B(B-1) off-diagonal pairs of a batch, or "shuffle" B pairs with z
         deranged (MINE paper).

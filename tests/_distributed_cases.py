@@ -24,12 +24,14 @@ BATCH = 16
 
 def first_steps(kind: str, steps: int = 2) -> list[dict]:
     """Objective and gradients of the first ``steps`` training steps (float64), on one global batch
-    per step: ``kind`` in separable, concat, shuffle (concat, shuffled negatives), infonce, two-sample."""
+    per step: ``kind`` in separable, cosine, concat, shuffle (concat, shuffled negatives), infonce,
+    two-sample."""
     torch.manual_seed(0)
     if kind == "two-sample":
         critic, bound = ScalarCritic(3, (16, 16)), get_bound("f", divergence="kl")
     else:
-        critic = build_critic("separable" if kind in ("separable", "infonce") else "concat", 3, 2, (16, 16), "elu", 8)
+        name = {"infonce": "separable", "shuffle": "concat"}.get(kind, kind)
+        critic = build_critic(name, 3, 2, (16, 16), "elu", 8)
         bound = get_bound("infonce" if kind == "infonce" else "dv")
     critic = critic.double()
     trainer = CriticTrainer(ShardedCritic(critic) if world()[1] > 1 else critic, bound, lr=1e-2, ema_rate=0.1)
@@ -97,7 +99,7 @@ def rank_zero_evaluate() -> float | None:
     return est.evaluate(x[:300], z[:300]) if world()[0] == 0 else None
 
 
-KINDS = ("separable", "concat", "shuffle", "infonce", "two-sample")
+KINDS = ("separable", "cosine", "concat", "shuffle", "infonce", "two-sample")
 BOUNDS = ("dv", "nwj", "infonce", "smile", "js")
 MISMATCHES = ("batch", "data")
 

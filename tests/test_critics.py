@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from mine.critics import ConcatCritic, SeparableCritic, all_pair_scores, build_critic, shuffled_scores
+from mine.critics import ConcatCritic, CosineCritic, SeparableCritic, all_pair_scores, build_critic, shuffled_scores
 
 
 def test_concat_critic_scores_every_pair_like_a_loop():
@@ -24,6 +24,22 @@ def test_separable_critic_is_an_inner_product():
     x, z = torch.randn(9, 4), torch.randn(9, 3)
     torch.testing.assert_close(critic(x, z), critic.g(x) @ critic.h(z).T)
     torch.testing.assert_close(critic.pair_scores(x, z), critic(x, z).diagonal())
+
+
+def test_cosine_critic_is_a_scaled_cosine_with_a_learnable_temperature():
+    torch.manual_seed(0)
+    critic = CosineCritic(4, 3, hidden=(7,), embed_dim=5, scale=6.0)
+    x, z = torch.randn(9, 4), torch.randn(9, 3)
+    g, h = critic.g(x), critic.h(z)
+    cosine = (g @ h.T) / (g.norm(dim=1)[:, None] * h.norm(dim=1)[None, :])
+    torch.testing.assert_close(critic(x, z), 6.0 * cosine)
+    torch.testing.assert_close(critic.pair_scores(x, z), critic(x, z).diagonal())
+    assert critic(x, z).abs().max() <= 6.0 + 1e-5  # |T| <= s
+    critic(x, z).sum().backward()
+    assert critic.log_scale.grad is not None and critic.log_scale.grad != 0  # the temperature is trained
+    assert isinstance(build_critic("cosine", 4, 3, (7,), "elu", 5), CosineCritic)
+    with pytest.raises(ValueError, match="scale"):
+        CosineCritic(4, 3, scale=0.0)
 
 
 def test_shuffled_negatives_are_a_derangement():
@@ -60,7 +76,7 @@ def test_user_module_protocol_and_errors():
 
     with pytest.raises(ValueError, match=r"critic returned shape \(4,\).*\(4, 4\)"):
         all_pair_scores(Wrong(), torch.ones(4, 2), torch.ones(4, 2))
-    with pytest.raises(ValueError, match="critic must be one of 'concat', 'separable', got 'mlp'"):
+    with pytest.raises(ValueError, match="critic must be one of 'concat', 'separable', 'cosine', got 'mlp'"):
         build_critic("mlp", 1, 1)
     with pytest.raises(ValueError, match="activation must be one of 'relu'.*got 'swish2'"):
         build_critic("concat", 1, 1, activation="swish2")

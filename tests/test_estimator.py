@@ -207,7 +207,7 @@ def test_batch_larger_than_training_set():
     "params,match",
     [
         (dict(bound="mi"), "MINE: bound must be one of 'dv', 'nwj', 'infonce', 'js', 'smile', 'f'.*got 'mi'"),
-        (dict(critic="cnn"), "MINE: critic must be one of 'concat', 'separable' or a Module, got 'cnn'"),
+        (dict(critic="cnn"), "MINE: critic must be one of 'concat', 'separable', 'cosine' or a Module, got 'cnn'"),
         (dict(negatives="half"), "MINE: negatives must be one of 'all', 'shuffle', got 'half'"),
         (dict(batch_size=1), "MINE: batch_size must be an integer >= 2, got 1"),
         (dict(lr=-1.0), r"MINE: lr must be a number in \(0, inf\), got -1.0"),
