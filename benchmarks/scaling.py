@@ -60,11 +60,11 @@ class ScalingConfig:
 
 
 QUICK = ScalingConfig(
-    rows=(20_000,),
-    in_memory_max_rows=20_000,
-    max_steps=200,
-    process_cases=(("separable", 256), ("concat", 64)),
-    process_rows=5_000,
+    rows=(10_000,),
+    in_memory_max_rows=10_000,
+    max_steps=100,
+    process_cases=(("separable", 64),),
+    process_rows=640,
 )
 PROCESS_MODES = ("1 process", "2 processes, global negatives", "2 processes, per-rank negatives")
 

@@ -104,6 +104,7 @@ def summarise(
     return [
         {
             "batch_size": batch_size,
+            "seed": config.seed,
             "critic": critic,
             "bound": bound,
             **stats,
@@ -133,10 +134,11 @@ def run(config: StaircaseConfig):
 def plot(rows, extras, config: StaircaseConfig, path) -> None:
     traces = extras["traces"]
     critics = list(dict.fromkeys(key.split(" | ")[0] for key in traces))
+    bounds = list(dict.fromkeys(key.split(" | ")[1] for key in traces))  # a run or merge may have fewer
     fig, axes = figure(
         len(critics),
-        len(config.bounds),
-        figsize=(2.9 * len(config.bounds), 2.7 * len(critics)),
+        len(bounds),
+        figsize=(max(2.9 * len(bounds), 7.5), 2.7 * len(critics)),
         squeeze=False,
         sharex=True,
         sharey=True,
@@ -144,7 +146,7 @@ def plot(rows, extras, config: StaircaseConfig, path) -> None:
     steps = config.steps_per_level * len(config.levels)
     truth = np.repeat(config.levels, config.steps_per_level)
     for r, critic in enumerate(critics):
-        for c, bound in enumerate(config.bounds):
+        for c, bound in enumerate(bounds):
             ax = axes[r][c]
             values = np.asarray(traces[f"{critic} | {bound}"], dtype=float)
             at = (np.arange(values.size) + 0.5) * config.trace_bin
@@ -175,8 +177,9 @@ def plot_batch_sizes(rows, config: StaircaseConfig, path) -> None:
     """Variance and bias per level against batch size (separable critic): DV/NWJ variance, InfoNCE cap."""
     critic = config.secondary_critics[0] if config.secondary_critics else config.critics[-1]
     sizes = sorted({r["batch_size"] for r in rows if r["critic"] == critic})
+    bounds = list(dict.fromkeys(r["bound"] for r in rows))
     fig, axes = figure(1, 2, figsize=(11, 4))
-    for bound in config.bounds:
+    for bound in bounds:
         for ax, stat in zip(axes, ("variance", "bias")):
             for style, b in zip(("-", "--", ":"), sizes):
                 pts = [r for r in rows if r["critic"] == critic and r["bound"] == bound and r["batch_size"] == b]
@@ -186,7 +189,7 @@ def plot_batch_sizes(rows, config: StaircaseConfig, path) -> None:
                     style,
                     marker="o",
                     ms=3,
-                    color=f"C{config.bounds.index(bound)}",
+                    color=f"C{bounds.index(bound)}",
                     label=f"{bound}, B={b}" if stat == "bias" else None,
                 )
     axes[0].set_yscale("log")
