@@ -32,7 +32,7 @@ import torch.distributed as dist
 from torch import Tensor, nn
 
 from .bounds import Bound, PooledValue
-from .critics import SeparableCritic
+from .critics import SeparableCritic, _paired
 
 __all__ = [
     "ShardedCritic",
@@ -190,10 +190,7 @@ class ShardedCritic(nn.Module):
 
     def pair_scores(self, x: Tensor, z: Tensor) -> Tensor:
         """T(x_i, z_i) over the global batch."""
-        x, z = self._shard(x), self._shard(z)
-        if hasattr(self.critic, "pair_scores"):
-            return gather_rows(self.critic.pair_scores(x, z).reshape(-1))
-        return gather_rows(self.critic(x, z).diagonal())
+        return gather_rows(_paired(self.critic, self._shard(x), self._shard(z)))
 
     def average_gradients(self) -> None:
         """All-reduce the parameters' gradients (one flat buffer) and divide by the processes."""
