@@ -98,6 +98,7 @@ CANDIDATES: dict[str, dict] = {
     "MINE js p10": {"bound": "js", "patience": 10, "preprocessing": "quantile"},
     "MINE js p30": {"bound": "js", "patience": 30, "preprocessing": "quantile"},
     "MINE dv p10 standard": {"bound": "dv", "patience": 10, "preprocessing": "standard"},
+    "MINE dv p10 cosine": {"bound": "dv", "patience": 10, "preprocessing": "quantile", "critic": "cosine"},
 }
 BEFORE = "MINE before"
 PARTS = ("tasks", "consistency", "calibration")
@@ -125,6 +126,7 @@ class ConsistencyConfig:
     calibration_cases: tuple[tuple[int, float], ...] = ((1, 0.5), (1, 2.0), (1, 4.0), (10, 0.5), (10, 2.0), (10, 4.0))
     calibration_draws: int = 20
     calibration_n: int = 2000
+    device: str = "cpu"  # "cuda" or "auto" to fit on a GPU (the older checkout's runs stay on the CPU)
     seed: int = 0
 
 
@@ -183,7 +185,7 @@ def estimate(name: str, x: np.ndarray, z: np.ndarray, config: ConsistencyConfig,
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                est = MINE(max_steps=config.max_steps, random_state=seed, **params).fit(x, z)
+                est = MINE(max_steps=config.max_steps, random_state=seed, device=config.device, **params).fit(x, z)
             low, high = est.mi_interval()
             row.update(
                 estimate=est.mi(),

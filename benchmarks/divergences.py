@@ -62,6 +62,7 @@ class DivergencesConfig:
     sizes: tuple[int, ...] = (1000, 10_000, 50_000)
     max_steps: int = 5000
     rows: tuple[str, ...] = tuple(label(n, p) for n, p in ROWS) + ("kl (2-D)",)
+    device: str = "cpu"  # "cuda" or "auto" to fit on a GPU
     seed: int = 0
 
 
@@ -82,7 +83,11 @@ def run(config: DivergencesConfig) -> list[dict]:
             q = rng.multivariate_normal(KL2D[2], KL2D[3], n)
         start = time.perf_counter()
         est = DivergenceEstimator(
-            div, divergence_params=params or None, random_state=config.seed, max_steps=config.max_steps
+            div,
+            divergence_params=params or None,
+            random_state=config.seed,
+            max_steps=config.max_steps,
+            device=config.device,
         ).fit(p, q)
         rows.append(
             {

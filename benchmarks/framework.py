@@ -56,6 +56,7 @@ class Benchmark:
     plot: Callable[[Rows, dict, Any, Path], None] | None = None
     report: Callable[[Rows, Any], str] | None = None
     description: str = ""
+    merged_rows: Callable[[Rows], Rows] | None = None  # rows derived from others (summaries) redone after a merge
 
 
 def progress(iterable: Iterable | None = None, total: int | None = None, desc: str = "") -> tqdm:
@@ -248,6 +249,8 @@ def merge_results(benchmark: Benchmark, paths: Sequence[Path], out: Path) -> dic
                 joined = isinstance(value, dict) and isinstance(extras.get(key), dict)
                 extras[key] = {**extras[key], **value} if joined else value
     result.update(extras)
+    if benchmark.merged_rows is not None:
+        result["rows"] = benchmark.merged_rows(result["rows"])
     config = benchmark.full if mode == "full" else benchmark.quick
     stem = benchmark.name + ("_quick" if mode == "quick" else "")
     out.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,8 @@ from mine.gan.train import GANConfig, train_gan
 
 from .framework import Benchmark, figure, main, progress, save_figure, table
 
+PARTS = ("grid", "digits", "table")
+
 
 @dataclass(frozen=True)
 class GANModesConfig:
@@ -41,11 +43,17 @@ class GANModesConfig:
     digits_width: int = 32
     digits_eval_samples: int = 10_000
     divergences: tuple[str, ...] = ("gan", "kl", "reverse_kl", "pearson", "squared_hellinger", "jensen_shannon")
+    table_seeds: tuple[int, ...] = (0, 1, 2)
     table_steps: int = 12_000
     table_retry_lr: float = 0.1  # a diverged table run is rerun with both learning rates times this
     lr_g: float = 1e-3
     lr_d: float = 1e-3
     lr_mine: float = 3e-4  # T at 1e-3: its DV estimate swings (to -18 nats) and most runs collapse
+    generator_ema: float = GANConfig.generator_ema  # the recipe of ``mine gan``, for plain and MINE runs alike
+    lr_decay: str = GANConfig.lr_decay
+    mine_steps: int = GANConfig.mine_steps
+    parts: tuple[str, ...] = PARTS
+    device: str = "cpu"  # "cuda" or "auto" to train on a GPU
     seed: int = 0  # offset added to every run's seed
 
 
@@ -61,14 +69,26 @@ QUICK = GANModesConfig(
     digits_width=8,
     digits_eval_samples=500,
     divergences=("gan", "pearson"),
+    table_seeds=(0,),
     table_steps=30,
 )
 
 
 def _runs(config: GANModesConfig) -> list[tuple[str, GANConfig]]:
-    common = dict(lr_g=config.lr_g, lr_d=config.lr_d, lr_mine=config.lr_mine)
+    unknown = set(config.parts) - set(PARTS)
+    if unknown:
+        raise ValueError(f"unknown parts {sorted(unknown)}; the parts are {PARTS}")
+    common = dict(
+        lr_g=config.lr_g,
+        lr_d=config.lr_d,
+        lr_mine=config.lr_mine,
+        generator_ema=config.generator_ema,
+        lr_decay=config.lr_decay,
+        mine_steps=config.mine_steps,
+        device=config.device,
+    )
     runs = []
-    for s in config.grid_seeds:
+    for s in config.grid_seeds if "grid" in config.parts else ():
         for beta in (0.0, config.mine_beta):
             runs.append(
                 (
@@ -84,7 +104,7 @@ def _runs(config: GANModesConfig) -> list[tuple[str, GANConfig]]:
                     ),
                 )
             )
-    for s in config.digits_seeds:
+    for s in config.digits_seeds if "digits" in config.parts else ():
         for beta in (0.0, config.mine_beta):
             runs.append(
                 (
@@ -102,21 +122,22 @@ def _runs(config: GANModesConfig) -> list[tuple[str, GANConfig]]:
                     ),
                 )
             )
-    for name in config.divergences:
-        runs.append(
-            (
-                "table",
-                GANConfig(
-                    data="grid25",
-                    loss=name,
-                    steps=config.table_steps,
-                    batch_size=config.grid_batch,
-                    eval_every=config.table_steps,
-                    seed=config.seed,
-                    **common,
-                ),
+    for name in config.divergences if "table" in config.parts else ():
+        for s in config.table_seeds:
+            runs.append(
+                (
+                    "table",
+                    GANConfig(
+                        data="grid25",
+                        loss=name,
+                        steps=config.table_steps,
+                        batch_size=config.grid_batch,
+                        eval_every=config.table_steps,
+                        seed=config.seed + s,
+                        **common,
+                    ),
+                )
             )
-        )
     return runs
 
 
@@ -167,31 +188,58 @@ def run(config: GANModesConfig):
             curves[key] = {
                 "mine_beta": gan.mine_beta,
                 "seed": gan.seed,
-                "points": [{k: h.get(k) for k in ("step", "modes", "kl", "mi")} for h in result["history"]],
+                "points": [
+                    {k: h.get(k) for k in ("step", "modes", "kl", "mi", "raw_modes", "raw_kl")}
+                    for h in result["history"]
+                ],
             }
         else:
             samples[key] = np.round(result["samples"][:DIGIT_TRIPLETS], 2).tolist()
     return rows + summary(rows), {"samples": samples, "curves": curves}
 
 
+def _spread(entry: dict, runs: list[dict]) -> dict:
+    """Mean and sd over ``runs`` of modes, high-quality share and KL (an infinite KL, no
+    high-quality sample at all, is counted apart)."""
+    for key in ("modes", "high_quality", "kl"):
+        values = [float(r[key]) for r in runs if r.get(key) is not None]  # a saved inf reads back as "inf"
+        finite = [v for v in values if np.isfinite(v)]
+        if finite:
+            entry[f"{key}_mean"], entry[f"{key}_sd"] = float(np.mean(finite)), float(np.std(finite))
+        if len(finite) < len(values):
+            entry[f"{key}_infinite"] = len(values) - len(finite)
+    return entry
+
+
 def summary(rows: list[dict]) -> list[dict]:
-    """Mean and spread (sd) over seeds, plain vs. MINE, per dataset."""
+    """Mean and spread (sd) over seeds: plain vs. MINE per dataset, and per divergence of the table
+    (each seed's last run, i.e. the retry at the lower learning rate when the first diverged)."""
     out = []
     for part in ("grid", "digits"):
         for beta in sorted({r["mine_beta"] for r in rows if r["part"] == part}):
             runs = [r for r in rows if r["part"] == part and r["mine_beta"] == beta and "modes" in r]
-            if not runs:
-                continue
-            entry = {"part": f"{part} summary", "mine_beta": beta, "runs": len(runs)}
-            for key in ("modes", "high_quality", "kl"):
-                values = [r[key] for r in runs if r.get(key) is not None]
-                finite = [v for v in values if np.isfinite(v)]  # KL is infinite with no high-quality sample
-                if finite:
-                    entry[f"{key}_mean"], entry[f"{key}_sd"] = float(np.mean(finite)), float(np.std(finite))
-                if len(finite) < len(values):
-                    entry[f"{key}_infinite"] = len(values) - len(finite)
-            out.append(entry)
+            if runs:
+                out.append(_spread({"part": f"{part} summary", "mine_beta": beta, "runs": len(runs)}, runs))
+    table_rows = [r for r in rows if r["part"] == "table"]
+    for loss in dict.fromkeys(r["loss"] for r in table_rows):
+        last = {r["seed"]: r for r in table_rows if r["loss"] == loss}  # a retry replaces its seed's first row
+        runs = [r for r in last.values() if "modes" in r]
+        entry = {
+            "part": "table summary",
+            "loss": loss,
+            "mine_beta": 0.0,
+            "runs": len(runs),
+            "diverged": sum("error" in r for r in table_rows if r["loss"] == loss),
+            "lr_g": sorted({r["lr_g"] for r in runs}),
+        }
+        out.append(_spread(entry, runs))
     return out
+
+
+def resummarised(rows: list[dict]) -> list[dict]:
+    """The runs of merged parts with their summaries computed over all of them (each part's own dropped)."""
+    runs = [r for r in rows if "summary" not in r["part"]]
+    return runs + summary(runs)
 
 
 def plot(rows, extras, config: GANModesConfig, path) -> None:
@@ -284,24 +332,27 @@ def _plot_digits(rows, samples, config: GANModesConfig, path) -> None:
 
 
 def _plot_table(rows, path) -> None:
-    runs = [r for r in rows if r["part"] == "table"]
-    if not runs:
+    """Modes and KL per divergence: mean and sd over the seeds (bars), each seed a dot."""
+    summaries = [r for r in rows if r["part"] == "table summary"]
+    if not summaries:
         return
     fig, axes = figure(1, 2, figsize=(11, 3.8))
-    names = [f"{r['loss'].replace('_', ' ')}, lr {r['lr_g']:g}" for r in runs]
-    modes = np.array([r.get("modes", np.nan) for r in runs], dtype=float)
-    kl = np.array([r.get("kl", np.nan) for r in runs], dtype=float)
-    axes[0].bar(names, np.nan_to_num(modes), color="tab:blue")
-    axes[0].set_ylabel("modes captured (of 25)")
-    axes[1].bar(names, np.where(np.isfinite(kl), kl, 0.0), color="tab:red")  # inf: no high-quality sample
-    axes[1].set_ylabel("KL(generated modes || uniform)")
-    for ax in axes:
-        for i, r in enumerate(runs):
-            if "error" in r:
+    names = [f"{r['loss'].replace('_', ' ')}, lr {'/'.join(f'{v:g}' for v in r['lr_g']) or '-'}" for r in summaries]
+    for ax, key, color in ((axes[0], "modes", "tab:blue"), (axes[1], "kl", "tab:red")):
+        means = [r.get(f"{key}_mean", np.nan) for r in summaries]
+        sds = [r.get(f"{key}_sd", 0.0) for r in summaries]
+        ax.bar(names, np.nan_to_num(means), yerr=sds, color=color, alpha=0.6, capsize=3)
+        for i, r in enumerate(summaries):
+            seeds = [t for t in rows if t["part"] == "table" and t["loss"] == r["loss"] and key in t]
+            values = [float(t[key]) for t in seeds]
+            ax.scatter([i] * len(seeds), [v if np.isfinite(v) else np.nan for v in values], color="k", s=8)
+            if r["runs"] == 0:
                 ax.text(i, 0.0, "diverged", rotation=90, ha="center", va="bottom", fontsize=8)
         ax.tick_params(axis="x", rotation=35, labelsize=7)
         for label in ax.get_xticklabels():
             label.set_horizontalalignment("right")
+    axes[0].set_ylabel("modes captured (of 25)")
+    axes[1].set_ylabel("KL(generated modes || uniform)")
     save_figure(fig, path)
 
 
@@ -317,13 +368,13 @@ def report(rows, config) -> str:
         + "\n\n"
         + table(
             summaries,
-            ["part", "mine_beta", "runs", "modes_mean", "modes_sd", "high_quality_mean", "kl_mean", "kl_sd"],
+            ["part", "loss", "mine_beta", "runs", "modes_mean", "modes_sd", "high_quality_mean", "kl_mean", "kl_sd"],
             {"mine_beta": "g"},
         )
     )
 
 
-BENCHMARK = Benchmark("gan_modes", run, GANModesConfig(), QUICK, plot, report, __doc__)
+BENCHMARK = Benchmark("gan_modes", run, GANModesConfig(), QUICK, plot, report, __doc__, resummarised)
 
 if __name__ == "__main__":
     main(BENCHMARK)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from mine._validation import resolve_device
 from mine.bounds import get_bound
 from mine.critics import all_pair_scores, build_critic
 from mine.gaussian import staircase_batches
@@ -56,6 +57,7 @@ class StaircaseConfig:
     lr: float = 5e-4
     tail_fraction: float = 0.25
     trace_bin: int = 20
+    device: str = "cpu"  # "cuda" or "auto" to train on a GPU
     seed: int = 0
 
 
@@ -75,6 +77,7 @@ def make_trainer(kind: str, bound: str, config: StaircaseConfig) -> CriticTraine
     name, settings, ema_rate = BOUNDS[bound]
     torch.manual_seed(config.seed)  # the same initial critic for every bound of a kind
     critic = build_critic(kind, config.dim, config.dim, config.hidden, config.activation, config.embed_dim)
+    critic.to(resolve_device(config.device))
     return CriticTrainer(critic, get_bound(name, **settings), lr=config.lr, ema_rate=ema_rate)
 
 
@@ -83,18 +86,20 @@ def train(config: StaircaseConfig, batch_size: int, critics, steps_per_level: in
     keys = [(c, b) for c in critics for b in config.bounds]
     trainers = {key: make_trainer(*key, config) for key in keys}
     total = steps_per_level * len(config.levels)
-    estimates = torch.full((len(keys), total), float("nan"))
+    device = resolve_device(config.device)
+    estimates = torch.full((len(keys), total), float("nan"), device=device)  # on the device: no sync per step
     generator = torch.Generator().manual_seed(config.seed + batch_size)
     batches = staircase_batches(config.levels, steps_per_level, batch_size, config.dim, generator)
     alive = dict.fromkeys(keys, True)
     for step, (x, z) in enumerate(progress(batches, total=total, desc=f"staircase B={batch_size}")):
+        x, z = x.to(device), z.to(device)
         for k, key in enumerate(keys):
             if alive[key]:
                 estimates[k, step] = trainers[key].step(all_pair_scores(trainers[key].critic, x, z))
         if (step + 1) % steps_per_level == 0:  # a diverged critic stays NaN from here on
             for k, key in enumerate(keys):
                 alive[key] = alive[key] and bool(torch.isfinite(estimates[k, step]))
-    return {key: estimates[k].numpy().astype(np.float64) for k, key in enumerate(keys)}
+    return {key: estimates[k].cpu().numpy().astype(np.float64) for k, key in enumerate(keys)}
 
 
 def summarise(

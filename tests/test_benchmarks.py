@@ -51,6 +51,9 @@ def test_gan_modes_reruns_a_diverged_table_run_at_the_lower_learning_rate(monkey
     monkeypatch.setattr(gan_modes, "train_gan", diverging_at_high_rates)
     config = dataclasses.replace(gan_modes.QUICK, grid_seeds=(), digits_seeds=(), divergences=("kl",))
     rows, _ = gan_modes.run(config)
+    (table_summary,) = [r for r in rows if r["part"] == "table summary"]
+    assert table_summary["runs"] == 1 and table_summary["diverged"] == 1 and table_summary["lr_g"] == [1e-4]
+    rows = [r for r in rows if r["part"] == "table"]
     assert [r["lr_g"] for r in rows] == [pytest.approx(1e-3), pytest.approx(1e-4)]
     assert "error" in rows[0] and "error" not in rows[1] and rows[1]["n_modes"] == 25
 
@@ -140,3 +143,25 @@ def test_peers_summarises_the_mse_ratio_over_seeds():
     assert summary["seeds"] == 2 and summary["ratio_mean"] == pytest.approx((2.0 + 0.25) / 2)
     assert summary["ratio_sd"] == pytest.approx(abs(2.0 - 0.25) / 2**0.5)
     assert summary["mse_ours"] == pytest.approx(1.5) and summary["mean_mse_ratio"] == pytest.approx(1.5 / 2.5)
+
+
+def test_merged_gan_parts_are_summarised_over_all_their_runs():
+    """Each part summarises its own seeds; after a merge the summary covers every part's runs,
+    and the f-GAN table's summary takes each seed's last run (the retry of a diverged one)."""
+    from benchmarks.gan_modes import resummarised, summary
+
+    def grid(seed, modes):
+        return {"part": "grid", "mine_beta": 1.0, "seed": seed, "modes": modes, "high_quality": 0.9, "kl": 0.01}
+
+    def table(seed, lr, modes=None):
+        row = {"part": "table", "loss": "kl", "mine_beta": 0.0, "seed": seed, "lr_g": lr}
+        return row | ({"error": "diverged"} if modes is None else {"modes": modes, "high_quality": 0.5, "kl": 0.3})
+
+    first = [grid(0, 25), grid(1, 21)]
+    second = [grid(2, 20), table(0, 1e-3), table(0, 1e-4, 4), table(1, 1e-3, 10)]
+    rows = resummarised(first + summary(first) + second + summary(second))
+    (grid_summary,) = [r for r in rows if r["part"] == "grid summary"]
+    assert grid_summary["runs"] == 3 and grid_summary["modes_mean"] == pytest.approx(22.0)
+    (table_summary,) = [r for r in rows if r["part"] == "table summary"]
+    assert table_summary["runs"] == 2 and table_summary["diverged"] == 1
+    assert table_summary["modes_mean"] == pytest.approx(7.0) and table_summary["lr_g"] == [1e-4, 1e-3]

@@ -265,6 +265,74 @@ def test_train_gan_is_seeded_and_writes_metrics_and_pictures(tmp_path):
     assert (tmp_path / "metrics.json").exists() and (tmp_path / "samples.png").stat().st_size > 5000
 
 
+def test_generator_average_is_evaluated_and_leaves_training_unchanged():
+    from mine.gan.train import GANConfig, train_gan
+
+    common = dict(steps=40, eval_every=20, batch_size=32, eval_samples=400, mine_beta=1.0, seed=1)
+    plain = train_gan(GANConfig(generator_ema=0.0, **common))
+    averaged = train_gan(GANConfig(generator_ema=0.9, **common))
+    # the average only watches: the last weights' coverage is the plain run's, step for step
+    for a, b in zip(plain["history"], averaged["history"]):
+        assert b["raw_kl"] == a["kl"] and b["raw_high_quality"] == a["high_quality"] and b["mi"] == a["mi"]
+    assert not np.array_equal(plain["samples"], averaged["samples"])  # the samples come from the average
+
+
+def test_generator_average_follows_the_exponential_rule():
+    import torch
+
+    from mine.gan.train import _averaged
+
+    net = torch.nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        net.weight.fill_(0.0)
+    average = _averaged(net, 0.9)
+    for value in (1.0, 2.0):
+        with torch.no_grad():
+            net.weight.fill_(value)
+        average.update_parameters(net)
+    # the first update copies the weights (1), later ones average: 0.9 * 1 + 0.1 * 2
+    assert float(average.module.weight.detach()) == pytest.approx(0.9 * 1.0 + 0.1 * 2.0)
+    assert _averaged(net, 0.0) is None
+
+
+def test_linear_decay_and_extra_statistics_network_steps():
+    import torch
+
+    from mine.gan import train as gan_train
+
+    weights = [torch.nn.Parameter(torch.zeros(1))]
+    opt = torch.optim.SGD(weights, lr=0.5)
+    (scheduler,) = gan_train._linear_decay([opt], steps=4)
+    rates = []
+    for _ in range(4):
+        rates.append(opt.param_groups[0]["lr"])
+        opt.step()
+        scheduler.step()
+    assert rates == pytest.approx([0.5, 0.375, 0.25, 0.125]) and opt.param_groups[0]["lr"] == 0.0
+    calls = []
+    original = gan_train.MINERegularizer.update
+    try:
+        gan_train.MINERegularizer.update = lambda self, x, c: calls.append(x.shape) or original(self, x, c)
+        gan_train.train_gan(gan_train.GANConfig(steps=5, eval_every=5, batch_size=16, mine_beta=1.0, mine_steps=3))
+    finally:
+        gan_train.MINERegularizer.update = original
+    assert len(calls) == 15  # three statistics-network steps per generator step
+
+
+def test_instance_noise_blurs_what_the_discriminator_sees():
+    import torch
+
+    from mine.gan.train import _blurred
+
+    batch = torch.zeros(20_000, 2)
+    assert _blurred(batch, 0.0, torch.Generator()) is batch  # off: untouched, no draw
+    blurred = _blurred(batch, 0.3, torch.Generator().manual_seed(0))
+    # the sample sd of 40,000 N(0, 0.3^2) draws is within 1% of 0.3 (its relative se is 1/sqrt(2n) = 0.35%)
+    assert float(blurred.std()) == pytest.approx(0.3, rel=0.01)
+    scales = _blurred([torch.zeros(4, 3, 2, 2), torch.zeros(4, 3, 4, 4)], 0.5, torch.Generator().manual_seed(0))
+    assert [tuple(t.shape) for t in scales] == [(4, 3, 2, 2), (4, 3, 4, 4)] and all(t.abs().sum() > 0 for t in scales)
+
+
 def test_gan_config_rejects_bad_settings():
     from mine.gan.train import GANConfig
 
@@ -281,6 +349,10 @@ def test_gan_config_rejects_bad_settings():
         "msg_combine": ["sum"],
         "generator_loss": ["wasserstein"],
         "seed": [-1, 1.5],
+        "generator_ema": [1.0, -0.1],
+        "mine_steps": [0],
+        "lr_decay": ["cosine"],
+        "instance_noise": [-0.1, float("nan")],
     }
     for name, values in bad.items():
         for value in values:
@@ -352,7 +424,7 @@ def test_toy_data_is_standardized_for_the_networks_and_reported_in_data_units():
     assert models.scale == pytest.approx(math.sqrt(8 + 0.05**2), rel=0.01)
     assert float(models.real(20_000).std()) == pytest.approx(1.0, rel=0.02)
     assert _models(GANConfig(standardize=False), np.random.RandomState(0), cpu).scale == 1.0
-    samples = _generated(models, 50, config, torch.Generator().manual_seed(0))
+    samples = _generated(models, 50, config, torch.Generator().manual_seed(0))[0]
     z, _ = _noise(50, config, torch.Generator().manual_seed(0), cpu)
     with torch.no_grad():
         network_units = models.generator(z).numpy()

@@ -7,7 +7,9 @@ command line calls :func:`train_gan`.
 
 Learning rates (Adam, betas (0.5, 0.999)): the defaults are the recipe ``benchmarks/gan_modes.py``
 measured, lr 1e-3 for the generator and the discriminator and 3e-4 for the statistics network
-(at 1e-3 its DV estimate swings and the regularised runs collapse). The low-learning-rate recipe,
+(at 1e-3 its DV estimate swings and the regularised runs collapse), instance noise of std 0.1
+(in the networks' units, annealed to 0 by half of training) and an exponential moving average of
+the generator's weights (decay 0.999) for evaluation. The low-learning-rate recipe,
 1e-4 for all three, is the safe choice for divergences with unbounded conjugates (KL, Pearson) but
 needs more steps; the two-time-scale rule (Heusel et al. 2017) gives the discriminator the larger
 rate, e.g. ``lr_d=4e-4, lr_g=1e-4``.
@@ -19,6 +21,7 @@ import dataclasses
 import json
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,6 +29,8 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from torch import nn
+from torch.optim.lr_scheduler import LambdaLR
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
 from .._validation import Boolean, Instance, Integer, Options, Real, resolve_device, validate_params
@@ -39,6 +44,7 @@ from .regularizer import MINERegularizer
 __all__ = ["DATASETS", "GANConfig", "train_gan"]
 
 DATASETS = (*MIXTURES, "spiral", "digits")
+LR_DECAYS = ("none", "linear")
 
 
 _POSITIVE_INT = [Integer(1)]
@@ -65,6 +71,10 @@ _CONSTRAINTS = {
     "lr_g": _RATE,
     "lr_d": _RATE,
     "lr_mine": _RATE,
+    "mine_steps": _POSITIVE_INT,
+    "generator_ema": [Real(0, 1, "left")],
+    "lr_decay": [Options(LR_DECAYS)],
+    "instance_noise": [Real(0)],
     "seed": [Integer(0)],
     "device": [Instance(str)],
 }
@@ -114,6 +124,20 @@ class GANConfig:
         Adam's learning rate for the discriminator.
     lr_mine : float
         Adam's learning rate for the statistics network.
+    mine_steps : int
+        Statistics-network steps per generator step (each on a fresh batch of codes).
+    generator_ema : float
+        Decay d of an exponential moving average of the generator's weights,
+        theta_avg <- d theta_avg + (1 - d) theta; evaluations and the returned samples use the
+        average (started at the first step), and the history also records the last weights' coverage under ``raw_`` keys
+        (0: no average, the last weights are evaluated).
+    lr_decay : str
+        "none", or "linear": every learning rate falls linearly to 0 at the last step.
+    instance_noise : float
+        Std sigma_0 of Gaussian noise added to everything the discriminator sees, real and
+        generated, in the networks' units (Sonderby et al. 2016): sigma_t = sigma_0 max(0, 1 - 2t / steps),
+        gone by half of training. Blurred modes overlap, so the discriminator's gradient reaches
+        modes the generator has not found yet (0: none).
     eval_every : int
         Steps between mode-coverage evaluations.
     eval_samples : int
@@ -145,6 +169,10 @@ class GANConfig:
     lr_g: float = 1e-3
     lr_d: float = 1e-3
     lr_mine: float = 3e-4
+    mine_steps: int = 1
+    generator_ema: float = 0.999
+    lr_decay: str = "linear"
+    instance_noise: float = 0.1
     eval_every: int = 1000
     eval_samples: int = 2500
     seed: int = 0
@@ -177,9 +205,10 @@ class _ToyModels:
         batch = sample_toy(self.config.data, n, self.rng) / self.scale
         return torch.as_tensor(batch, dtype=torch.float32).to(self.device)
 
-    def generate(self, noise: torch.Tensor) -> tuple[torch.Tensor, Any]:
-        """(flat samples for the MI estimate, what the discriminator takes)."""
-        out = self.generator(noise)
+    def generate(self, noise: torch.Tensor, generator: nn.Module | None = None) -> tuple[torch.Tensor, Any]:
+        """(flat samples for the MI estimate, what the discriminator takes), from ``generator``
+        (default: the trained one)."""
+        out = (generator or self.generator)(noise)
         return out, out
 
     def discriminate(self, batch) -> torch.Tensor:
@@ -218,8 +247,8 @@ class _DigitModels:
     def real(self, n: int) -> torch.Tensor:
         return torch.as_tensor(self.digits.sample(n, self.rng)[0]).to(self.device)
 
-    def generate(self, noise: torch.Tensor) -> tuple[torch.Tensor, Any]:
-        out = self.generator(noise)  # one image per scale; the MI estimate reads the finest
+    def generate(self, noise: torch.Tensor, generator: nn.Module | None = None) -> tuple[torch.Tensor, Any]:
+        out = (generator or self.generator)(noise)  # one image per scale; the MI estimate reads the finest
         return out[-1].flatten(1), out
 
     def discriminate(self, batch) -> torch.Tensor:
@@ -254,11 +283,38 @@ def _noise(
     return z, z[:, config.noise_dim :]
 
 
-def _generated(models: _ToyModels | _DigitModels, n: int, config: GANConfig, generator: torch.Generator) -> np.ndarray:
-    """n generated samples in data units."""
+def _generated(
+    models: _ToyModels | _DigitModels,
+    n: int,
+    config: GANConfig,
+    generator: torch.Generator,
+    networks: Sequence[nn.Module | None] = (None,),
+) -> list[np.ndarray]:
+    """n generated samples in data units from each of ``networks`` (None: the trained generator),
+    all from the same noise."""
     with torch.no_grad():
         z, _ = _noise(n, config, generator, models.device)
-        return models.generate(z)[0].cpu().numpy() * models.scale
+        return [models.generate(z, g)[0].cpu().numpy() * models.scale for g in networks]
+
+
+def _averaged(generator: nn.Module, decay: float) -> AveragedModel | None:
+    """The exponential moving average of ``generator``'s weights (None when ``decay`` is 0)."""
+    return AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(decay)) if decay > 0 else None
+
+
+def _blurred(batch, sigma: float, generator: torch.Generator):
+    """``batch`` (a tensor or an MSG-GAN list of scales) plus N(0, sigma^2) noise drawn on the CPU."""
+    if sigma <= 0:
+        return batch
+    if isinstance(batch, (list, tuple)):
+        return [_blurred(b, sigma, generator) for b in batch]
+    noise = torch.randn(batch.shape, generator=generator, dtype=batch.dtype) * sigma
+    return batch + noise.to(batch.device)
+
+
+def _linear_decay(optimizers: Sequence[torch.optim.Optimizer], steps: int) -> list[LambdaLR]:
+    """Schedulers taking every learning rate linearly from its value to 0 at step ``steps``."""
+    return [LambdaLR(opt, lambda done: max(0.0, 1.0 - done / steps)) for opt in optimizers]
 
 
 def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool = False) -> dict:
@@ -298,15 +354,22 @@ def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool =
             lr=config.lr_mine,
             adaptive_clip=config.adaptive_clip,
         ).to(device)
+    averaged = _averaged(models.generator, config.generator_ema)
+    evaluated = (None,) if averaged is None else (averaged.module, None)
+    optimizers = [opt_g, opt_d] + ([reg.trainer.optimizer] if reg is not None else [])
+    schedulers = _linear_decay(optimizers, config.steps) if config.lr_decay == "linear" else []
+    blur_gen = torch.Generator().manual_seed(config.seed + 3)
     history: list[dict] = []
     start = time.perf_counter()
     for step in tqdm(range(1, config.steps + 1), disable=not progress, desc=f"GAN {config.data}/{config.loss}"):
+        sigma = config.instance_noise * max(0.0, 1.0 - 2.0 * (step - 1) / config.steps)
         # discriminator: maximise the f-GAN bound on real vs. detached fake samples
         z, _ = _noise(config.batch_size, config, noise_gen, device)
         with torch.no_grad():
             _, fake_input = models.generate(z)
         d_loss = loss.discriminator_loss(
-            models.discriminate(models.real(config.batch_size)), models.discriminate(fake_input)
+            models.discriminate(_blurred(models.real(config.batch_size), sigma, blur_gen)),
+            models.discriminate(_blurred(fake_input, sigma, blur_gen)),
         )
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
@@ -314,20 +377,32 @@ def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool =
         # generator: adversarial loss, minus beta * I(G(eps, c); c) when regularised
         z, code = _noise(config.batch_size, config, noise_gen, device)
         flat, fake_input = models.generate(z)
-        g_loss = loss.generator_loss(models.discriminate(fake_input))
+        g_loss = loss.generator_loss(models.discriminate(_blurred(fake_input, sigma, blur_gen)))
         opt_g.zero_grad(set_to_none=True)
         if reg is None:
             g_loss.backward()
         else:
+            for _ in range(config.mine_steps - 1):  # extra statistics-network steps on fresh codes
+                extra_z, extra_code = _noise(config.batch_size, config, noise_gen, device)
+                with torch.no_grad():
+                    extra_flat, _ = models.generate(extra_z)
+                reg.update(extra_flat, extra_code)
             reg.update(flat.detach(), code)
             reg.backward(g_loss, reg.penalty(flat, code), models.generator.parameters())
         opt_g.step()
+        if averaged is not None:
+            averaged.update_parameters(models.generator)
+        for scheduler in schedulers:
+            scheduler.step()
         if step % config.eval_every == 0 or step == config.steps:  # checked here, not at every step
             if not (torch.isfinite(d_loss) and torch.isfinite(g_loss)):
                 raise FloatingPointError(
                     f"GAN training diverged by step {step} (loss {config.loss}); lower the learning rates"
                 )
-            metrics = models.evaluate(_generated(models, config.eval_samples, config, eval_gen))
+            samples = _generated(models, config.eval_samples, config, eval_gen, evaluated)
+            metrics = models.evaluate(samples[0])
+            if averaged is not None:
+                metrics.update({f"raw_{k}": v for k, v in models.evaluate(samples[1]).items()})
             history.append(
                 {
                     "step": step,
@@ -338,7 +413,7 @@ def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool =
                     **metrics,
                 }
             )
-    samples = _generated(models, config.eval_samples, config, eval_gen)
+    samples = _generated(models, config.eval_samples, config, eval_gen, evaluated[:1])[0]
     result = {
         "config": dataclasses.asdict(config),
         "history": history,
