@@ -93,11 +93,11 @@ def gaussian_mi(x: np.ndarray, z: np.ndarray) -> float:
 #: MINE settings compared on the tasks (the rest are the defaults); "MINE" alone is MINE().
 CANDIDATES: dict[str, dict] = {
     "MINE": {},
-    "MINE dv p10": {"bound": "dv", "patience": 10, "preprocessing": "quantile"},
-    "MINE dv p30": {"bound": "dv", "patience": 30, "preprocessing": "quantile"},
-    "MINE js p10": {"bound": "js", "patience": 10, "preprocessing": "quantile"},
-    "MINE js p30": {"bound": "js", "patience": 30, "preprocessing": "quantile"},
-    "MINE dv p10 standard": {"bound": "dv", "patience": 10, "preprocessing": "standard"},
+    "MINE dv p10": {"critic": "separable", "bound": "dv", "patience": 10, "preprocessing": "quantile"},
+    "MINE dv p30": {"critic": "separable", "bound": "dv", "patience": 30, "preprocessing": "quantile"},
+    "MINE js p10": {"critic": "separable", "bound": "js", "patience": 10, "preprocessing": "quantile"},
+    "MINE js p30": {"critic": "separable", "bound": "js", "patience": 30, "preprocessing": "quantile"},
+    "MINE dv p10 standard": {"critic": "separable", "bound": "dv", "patience": 10, "preprocessing": "standard"},
     "MINE dv p10 cosine": {"bound": "dv", "patience": 10, "preprocessing": "quantile", "critic": "cosine"},
 }
 BEFORE = "MINE before"
@@ -114,6 +114,7 @@ class ConsistencyConfig:
         "MINE js p10",
         "MINE js p30",
         "MINE dv p10 standard",
+        "MINE dv p10 cosine",
         BEFORE,
         "KSG",
         "CCA",

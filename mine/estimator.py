@@ -286,6 +286,13 @@ class _VariationalEstimator(BaseEstimator):
             bar.set_postfix(fold=fold, heldout=f"{heldout_value:.4f}")
             if batch is None:
                 break
+        if all(selection.state is None for selection in selections) and self._scores_constant(critic, selecting[0]):
+            raise ImplausibleEstimateError(
+                f"training collapsed: the critic's scores became constant (dead units; the last held-out "
+                f"value was {history[-1]['heldout']:.4g}), so no trained critic beat the constant one and the "
+                f"estimate would read {floor:g} whatever the data. Likely cause: a learning rate too high "
+                f"(lr={self.lr:g}; try lr={self.lr / 10:g})"
+            )
         critics, reports = [], []
         for h, selection in enumerate(selections):
             chosen = None
@@ -312,6 +319,20 @@ class _VariationalEstimator(BaseEstimator):
             stopped_early=stopped_early,
             history=history,
         )
+
+    def _scores_constant(self, critic: nn.Module, source: Source) -> bool:
+        """Whether the critic gives every pair of ``source``'s first evaluation block the same score,
+        |max S - min S| <= 1e-6 (1 + max |S|): a critic whose units died. The block is read whole on
+        every rank (the same rows and weights), so all ranks agree."""
+        was_training = critic.training
+        critic.eval()
+        with torch.no_grad():
+            scores = source.eval_scores(critic, self._blocks(source)[0])
+        critic.train(was_training)
+        values = torch.cat([scores.joint.flatten(), scores.marginal.flatten()])
+        if not bool(torch.isfinite(values).all()):
+            return False  # the NaN check reports non-finite values
+        return float(values.max() - values.min()) <= 1e-6 * (1 + float(values.abs().max()))
 
     def _fit(self, source: Source) -> None:
         """Train one critic per fold of ``source``; the estimate is every fold's cross-selected reports
@@ -542,7 +563,14 @@ class _VariationalEstimator(BaseEstimator):
                     modules.append(None)
                     continue
                 module = copy.deepcopy(critic) if critic is not None else est._new_critic()
-                module.load_state_dict(weights)
+                try:
+                    module.load_state_dict(weights)
+                except RuntimeError as error:  # parameters renamed or reshaped since it was saved
+                    first = str(error).splitlines()[0]
+                    raise ValueError(
+                        f"{path}: its critic's weights do not fit this version's critic ({first}); "
+                        "it was written by another version of mine: fit the estimator again"
+                    ) from None
                 modules.append(module.to(device=est.device_, dtype=est.dtype_))
             groups = fold.pop("preprocessing")
             preprocessing = tuple(tuple(transformer_from_state(t) for t in group) for group in groups)
@@ -566,9 +594,9 @@ class MINE(_VariationalEstimator):
         (MINE-f), "infonce" (capped at log batch_size), "js" or "smile" (trained on Jensen-Shannon,
         reported by DV; SMILE clips at smile_tau), "f" (f-information of divergence).
     critic : str or nn.Module
-        The statistics network: "separable" (S = g(x) h(z)^T), "cosine" (the same on unit-length
-        embeddings times a learnable temperature: tracks high MI with DV), "concat" (an MLP on
-        [x; z]) or a module following the protocol of :mod:`mine.critics`.
+        The statistics network: "cosine" (S = s cos(g(x), h(z)), unit-length embeddings times a
+        learnable temperature s; tracks high MI with DV), "separable" (S = g(x) h(z)^T),
+        "concat" (an MLP on [x; z]) or a module following the protocol of :mod:`mine.critics`.
     hidden : sequence of int
         Hidden layer widths of the built-in critics.
     activation : str
@@ -662,7 +690,7 @@ class MINE(_VariationalEstimator):
     def __init__(
         self,
         bound: str = "dv",
-        critic: str | nn.Module = "separable",
+        critic: str | nn.Module = "cosine",
         hidden: Sequence[int] = (256, 256),
         activation: str = "elu",
         embed_dim: int = 32,

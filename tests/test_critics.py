@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -36,10 +38,26 @@ def test_cosine_critic_is_a_scaled_cosine_with_a_learnable_temperature():
     torch.testing.assert_close(critic.pair_scores(x, z), critic(x, z).diagonal())
     assert critic(x, z).abs().max() <= 6.0 + 1e-5  # |T| <= s
     critic(x, z).sum().backward()
-    assert critic.log_scale.grad is not None and critic.log_scale.grad != 0  # the temperature is trained
+    assert critic.scale_theta.grad is not None and critic.scale_theta.grad != 0  # the temperature is trained
     assert isinstance(build_critic("cosine", 4, 3, (7,), "elu", 5), CosineCritic)
     with pytest.raises(ValueError, match="scale"):
         CosineCritic(4, 3, scale=0.0)
+    with pytest.raises(ValueError, match="speed"):
+        CosineCritic(4, 3, speed=-1.0)
+
+
+@pytest.mark.parametrize("speed", [1.0, 10.0])
+def test_cosine_temperature_moves_speed_times_the_learning_rate_in_log_space(speed):
+    # Adam's first step moves a parameter by lr * sign(gradient), so log s = speed * theta moves by
+    # speed * lr (up or down with the sign of the pairs' cosines).
+    torch.manual_seed(0)
+    critic = CosineCritic(4, 4, hidden=(7,), embed_dim=5, scale=3.0, speed=speed)
+    optimiser = torch.optim.Adam([critic.scale_theta], lr=1e-3)
+    x = torch.randn(16, 4)
+    (-critic.pair_scores(x, x).mean()).backward()
+    optimiser.step()
+    moved = math.log(float(critic.temperature)) - math.log(3.0)
+    assert abs(moved) == pytest.approx(speed * 1e-3, rel=1e-3)
 
 
 def test_shuffled_negatives_are_a_derangement():

@@ -140,6 +140,10 @@ def test_a_fit_that_cannot_generalise_is_an_error_not_a_number():
     x = rng.standard_normal((2000, 1))
     z = 0.995 * x + 0.0999 * rng.standard_normal((2000, 1))
     with pytest.raises(ImplausibleEstimateError, match="far below 0.*learning rate too high \\(lr=1; try lr=0.1\\)"):
+        quiet_fit(MINE(max_steps=300, lr=1.0, ema_rate=0, random_state=0, critic="separable"), x, z)
+    # the default cosine critic cannot fall far below 0 (|T| <= its temperature); its units die
+    # instead and the scores become constant: an error too, not the constant critic's 0
+    with pytest.raises(ImplausibleEstimateError, match="collapsed.*learning rate too high \\(lr=1; try lr=0.1\\)"):
         quiet_fit(MINE(max_steps=300, lr=1.0, ema_rate=0, random_state=0), x, z)
 
 
@@ -186,7 +190,9 @@ def test_monotone_maps_and_extreme_scales_leave_the_estimate_unchanged():
         assert quiet_fit(MINE(**FAST), a, b).mi() == pytest.approx(clean, abs=1e-3)
     assert quiet_fit(MINE(**FAST), outlier, z).mi() == pytest.approx(clean, abs=0.05)  # one row's rank moves
     with pytest.raises(ImplausibleEstimateError, match="outliers or heavy tails"):  # what standardizing does
-        quiet_fit(MINE(**FAST, preprocessing="standard"), outlier, z)
+        quiet_fit(MINE(**FAST, preprocessing="standard", critic="separable"), outlier, z)
+    # the cosine critic sees only the outlier's direction: a looser bound, still between 0 and the truth
+    assert 0 <= quiet_fit(MINE(**FAST, preprocessing="standard"), outlier, z).mi() < mi_correlated(0.9, 1)
 
 
 def test_pandas_series_are_columns():
@@ -216,6 +222,22 @@ def test_loading_a_bad_file_says_so_in_one_line(tmp_path, content, match):
     assert "\n" not in str(error.value)
     with pytest.raises(ValueError, match="is not a file written by MINE.save"):
         MINE.load(tmp_path)  # a directory
+
+
+def test_loading_weights_of_another_critic_version_says_so(tmp_path):
+    # a CosineCritic saved before its temperature parameter was renamed (log_scale -> scale_theta)
+    x, z = sample_correlated(600, 0.8, 1, random_state=0)
+    path = tmp_path / "model.pt"
+    quiet_fit(MINE(max_steps=40, eval_every=20, batch_size=64, hidden=(16,), random_state=0), x, z).save(path)
+    state = torch.load(path, weights_only=True)
+    for fold in state["folds"]:
+        for weights in fold["critic_states"]:
+            if weights is not None:
+                weights["log_scale"] = weights.pop("scale_theta")
+    torch.save(state, path)
+    with pytest.raises(ValueError, match="do not fit this version's critic.*fit the estimator again") as error:
+        MINE.load(path)
+    assert "\n" not in str(error.value)
 
 
 def test_save_load_keeps_the_uncertainty(tmp_path, gaussian_pair):
@@ -264,7 +286,7 @@ def test_cli_exits_non_zero_on_an_implausible_estimate(tmp_path, capsys):
             "--json",
         ]
     )
-    assert code == 2 and "far below 0" in capsys.readouterr().err
+    assert code == 2 and "learning rate too high (lr=1; try lr=0.1)" in capsys.readouterr().err
 
 
 # --- accuracy under hostile inputs (slow) ----------------------------------------------------------
