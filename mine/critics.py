@@ -176,8 +176,9 @@ class CosineCritic(SeparableCritic):
     x_dim, z_dim, hidden, activation, embed_dim
         As in :class:`SeparableCritic`.
     scale : float
-        Initial temperature s. Large starting scores make short fits fail (a start of 30 read
-        -9.3 nats after 40 steps on 500 rows); 10 reads near the truth there.
+        Initial temperature s. Untrained cosines spread by 0.09-0.19 and DV of scores with spread
+        sigma is about -sigma^2 / 2, so a large start makes short fits fail (30 read -9.3 nats
+        after 40 steps on 500 rows); 5 keeps the start above -0.5.
     speed : float
         How much faster than the learning rate log s moves (1: the plain parametrisation
         s = exp(theta), with which 10 had grown only to 12 in a 5-nat fit at lr 2e-4).

@@ -10,6 +10,7 @@ which bound it uses.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import math
@@ -134,6 +135,18 @@ class _Selection:
             self.stale += 1
 
 
+@contextlib.contextmanager
+def _evaluating(critic: nn.Module):
+    """The critic in eval mode without gradients, its training mode restored after."""
+    was_training = critic.training
+    critic.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        critic.train(was_training)
+
+
 def column_names(data) -> np.ndarray | None:
     """A DataFrame's column names when all are strings (scikit-learn's ``feature_names_in_`` rule), else None."""
     columns = getattr(data, "columns", None)
@@ -193,13 +206,10 @@ class _VariationalEstimator(BaseEstimator):
         """The bound on evaluation blocks, every block's scores pooled; ``across_ranks`` (inside fit,
         with blocks from ``_blocks(shard=True)``): the ranks' pooled sums added. After fit nothing
         is collective, so one rank alone may call ``evaluate``."""
-        was_training = critic.training
-        critic.eval()
         pooled = PooledValue(self.bound_)
-        with torch.no_grad():
+        with _evaluating(critic):
             for block in blocks:
                 pooled.add(source.eval_scores(critic, block))
-        critic.train(was_training)
         if across_ranks and can_pool(self.bound_):
             all_reduce_pooled(pooled, self.device_)
         return pooled.value()
@@ -324,11 +334,8 @@ class _VariationalEstimator(BaseEstimator):
         """Whether the critic gives every pair of ``source``'s first evaluation block the same score,
         |max S - min S| <= 1e-6 (1 + max |S|): a critic whose units died. The block is read whole on
         every rank (the same rows and weights), so all ranks agree."""
-        was_training = critic.training
-        critic.eval()
-        with torch.no_grad():
+        with _evaluating(critic):
             scores = source.eval_scores(critic, self._blocks(source)[0])
-        critic.train(was_training)
         values = torch.cat([scores.joint.flatten(), scores.marginal.flatten()])
         if not bool(torch.isfinite(values).all()):
             return False  # the NaN check reports non-finite values
