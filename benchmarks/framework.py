@@ -208,8 +208,13 @@ def override(config: Any, assignment: str) -> Any:
             value = tuple(tuple(v) if isinstance(v, list) else (kind(v) if kind else v) for v in value)
         elif isinstance(old, bool):
             value = {"true": True, "false": False}[text.lower()]
-        elif old is None or isinstance(old, str):
+        elif isinstance(old, str):
             value = text
+        elif old is None:  # a number, null or a word: JSON where it reads as JSON, else the text
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                value = text
         else:
             value = type(old)(text)
     except (ValueError, KeyError) as err:

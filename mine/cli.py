@@ -125,9 +125,9 @@ def _add_options(parser: argparse.ArgumentParser, options: list[_Option], cli_de
         elif isinstance(o.default, tuple):
             parser.add_argument(flag, type=int, nargs="+", default=default, metavar="N", help=text)
         else:
-            parser.add_argument(
-                flag, type=_scalar(o.annotation, o.default), default=default, choices=o.choices, help=text
-            )
+            # a choice is taken as written ("none" is lr_decay's constant rate, not None)
+            kind = str if o.choices else _scalar(o.annotation, o.default)
+            parser.add_argument(flag, type=kind, default=default, choices=o.choices, help=text)
 
 
 def _values(args: argparse.Namespace, options: list[_Option]) -> dict[str, Any]:

@@ -20,7 +20,14 @@ def test_every_benchmark_is_listed_in_the_benchmarks_readme():
         assert f"python -m benchmarks.{name}" in readme, name
 
 
-@pytest.mark.parametrize("name", NAMES)
+# the scaling benchmark's quick run starts processes and maps files (44 s here): opt-in, like the
+# slow accuracy tests (tests/test_scale.py covers its pieces in the default run)
+SLOW_QUICK_RUNS = {"scaling"}
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_QUICK_RUNS else n for n in NAMES]
+)
 def test_benchmark_quick_mode_writes_json_csv_and_plot(name, tmp_path):
     module = importlib.import_module(f"benchmarks.{name}")
     result = main(module.BENCHMARK, ["--quick", "--out", str(tmp_path), "--quiet"])
@@ -70,6 +77,12 @@ def test_set_overrides_config_fields_by_their_type():
 
     assert override(PeersConfig(), "seeds=0,2").seeds == (0, 2)  # ints, as the default's elements
     assert override(PeersConfig(), "levels=2,4.5").levels == (2.0, 4.5)
+    from benchmarks.gan_modes import GANModesConfig
+
+    # a field whose default is None (the data's recipe) reads JSON, else the text
+    assert override(GANModesConfig(), "generator_ema=0.5").generator_ema == 0.5
+    assert override(GANModesConfig(), "lr_decay=none").lr_decay == "none"
+    assert override(GANModesConfig(), "std_group=null").std_group is None
     with pytest.raises(SystemExit, match="FIELD one of"):
         override(QUICK, "no_such_field=1")
     with pytest.raises(SystemExit, match="cannot read 'many' as int"):

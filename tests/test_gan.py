@@ -18,6 +18,7 @@ from mine.gan import (
     downsample_pyramid,
     grid25,
     label_coverage,
+    minibatch_std,
     mode_coverage,
     ring8,
     sample_toy,
@@ -208,6 +209,29 @@ def test_msg_gan_rejects_bad_sizes_and_inputs():
         disc([torch.zeros(2, 3, 8, 8)])
 
 
+def test_minibatch_std_is_the_spread_of_each_group():
+    features = torch.randn(8, 5, 4, 4, generator=torch.Generator().manual_seed(0))
+    out = minibatch_std(features, 4)
+    assert out.shape == (8, 6, 4, 4) and torch.equal(out[:, :5], features)
+    for j in range(8):  # groups of 4 take every second sample (ProGAN's reshape): j and j + 2, j + 4, ...
+        group = features[j % 2 :: 2]
+        expected = group.std(dim=0, unbiased=False).mean()
+        assert torch.allclose(out[j, 5], expected.expand(4, 4), atol=1e-5)
+    same = minibatch_std(features[:1].expand(6, 5, 4, 4), 4)  # 4 does not divide 6: one group of 6
+    assert torch.allclose(same[:, 5], torch.full((6, 4, 4), 1e-4))  # sqrt(0 + 1e-8): no variety
+
+
+def test_minibatch_std_lets_the_discriminator_see_the_other_samples():
+    torch.manual_seed(0)
+    images = downsample_pyramid(torch.rand(4, 3, 8, 8))
+    changed = downsample_pyramid(torch.cat([images[-1][:1], torch.rand(3, 3, 8, 8)]))
+    plain, grouped = MSGDiscriminator(3, 8, width=8), MSGDiscriminator(3, 8, width=8, std_group=4)
+    assert plain(images)[0] == plain(changed)[0]  # sample 0 is the same in both batches
+    assert grouped(images)[0] != grouped(changed)[0]  # its score now depends on its batch's spread
+    with pytest.raises(ValueError, match="std_group"):
+        MSGDiscriminator(3, 8, std_group=-1)
+
+
 # --- data and metrics --------------------------------------------------------------------------
 def test_grid_metrics_on_true_samples_and_on_one_mode():
     grid = grid25()
@@ -263,6 +287,20 @@ def test_train_gan_is_seeded_and_writes_metrics_and_pictures(tmp_path):
     assert np.array_equal(first["samples"], again["samples"])  # repeatable under the seed
     assert {"modes", "high_quality", "kl", "mi"} <= set(first["final"])
     assert (tmp_path / "metrics.json").exists() and (tmp_path / "samples.png").stat().st_size > 5000
+
+
+def test_fields_left_at_none_take_their_datas_recipe():
+    from mine.gan.train import RECIPES, GANConfig, recipe, train_gan
+
+    assert RECIPES["toy"] != RECIPES["digits"]
+    for data, kind in (("grid25", "toy"), ("spiral", "toy"), ("digits", "digits")):
+        resolved = GANConfig(data=data).resolved()
+        assert {k: getattr(resolved, k) for k in RECIPES[kind]} == RECIPES[kind] == recipe(data)
+    mixed = GANConfig(data="digits", instance_noise=0.2, generator_ema=0.0).resolved()
+    assert mixed.instance_noise == 0.2 and mixed.lr_decay == RECIPES["digits"]["lr_decay"]  # a set field stays
+    result = train_gan(GANConfig(data="digits", steps=2, batch_size=8, width=8, eval_samples=50))
+    used = result["config"]  # the values used are recorded: the recipe's, and the two set here
+    assert {**RECIPES["digits"], "steps": 2, "batch_size": 8} == {k: used[k] for k in RECIPES["digits"]}
 
 
 def test_generator_average_is_evaluated_and_leaves_training_unchanged():
@@ -353,6 +391,7 @@ def test_gan_config_rejects_bad_settings():
         "mine_steps": [0],
         "lr_decay": ["cosine"],
         "instance_noise": [-0.1, float("nan")],
+        "std_group": [-1, 2.0],
     }
     for name, values in bad.items():
         for value in values:
@@ -400,6 +439,10 @@ def test_gan_command(tmp_path, capsys):
             "32",
             "--eval-samples",
             "400",
+            "--lr-decay",
+            "none",
+            "--instance-noise",
+            "0.05",
             "--out",
             str(tmp_path),
             "--quiet",
@@ -411,19 +454,22 @@ def test_gan_command(tmp_path, capsys):
 
     report = json.loads(capsys.readouterr().out)
     assert report["final"]["n_modes"] == 8 and (tmp_path / "metrics.json").exists()
+    used = json.loads((tmp_path / "metrics.json").read_text())["config"]
+    # "none" is the constant rate (not None, the recipe's linear decay); unset fields take the recipe
+    assert used["lr_decay"] == "none" and used["instance_noise"] == 0.05 and used["generator_ema"] == 0.999
     assert main(["gan", "--loss", "nonsense", "--steps", "2", "--out", str(tmp_path), "--quiet"]) == 2
 
 
 def test_toy_data_is_standardized_for_the_networks_and_reported_in_data_units():
     from mine.gan.train import GANConfig, _generated, _models, _noise
 
-    config = GANConfig()
+    config = GANConfig().resolved()
     cpu = torch.device("cpu")
     models = _models(config, np.random.RandomState(0), cpu)
     # grid25: coordinates take -4, -2, 0, 2, 4 equally often, variance 8, plus 0.05^2
     assert models.scale == pytest.approx(math.sqrt(8 + 0.05**2), rel=0.01)
     assert float(models.real(20_000).std()) == pytest.approx(1.0, rel=0.02)
-    assert _models(GANConfig(standardize=False), np.random.RandomState(0), cpu).scale == 1.0
+    assert _models(GANConfig(standardize=False).resolved(), np.random.RandomState(0), cpu).scale == 1.0
     samples = _generated(models, 50, config, torch.Generator().manual_seed(0))[0]
     z, _ = _noise(50, config, torch.Generator().manual_seed(0), cpu)
     with torch.no_grad():

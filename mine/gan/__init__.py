@@ -4,7 +4,7 @@ dropping, multi-scale gradients (MSG-GAN), toy and stacked-digit data, mode-cove
 from .data import GaussianMixture2D, StackedDigits, grid25, ring8, sample_toy, spiral
 from .losses import FGANLoss
 from .metrics import label_coverage, mode_coverage
-from .msg import MSGDiscriminator, MSGGenerator, downsample_pyramid
+from .msg import MSGDiscriminator, MSGGenerator, downsample_pyramid, minibatch_std
 from .regularizer import MINERegularizer, clip_to_norm_of
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "downsample_pyramid",
     "grid25",
     "label_coverage",
+    "minibatch_std",
     "mode_coverage",
     "ring8",
     "sample_toy",

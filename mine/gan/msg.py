@@ -9,6 +9,10 @@ scale meets the discriminator's features ``o``, a combine function joins them:
 - ``"lin_cat"``: [r'(x); o]        (r' a 1x1 convolution of the image)
 - ``"cat_lin"``: r'([x; o])        (r' a 1x1 convolution of the concatenation)
 
+Like MSG-GAN's (and ProGAN's) discriminator, the last block can see a minibatch standard deviation:
+one more feature map holding the spread of the features across groups of samples, so a batch with
+too little variety (mode dropping) is told apart from a real one.
+
 Images are lists ordered from the smallest scale (4 x 4) to the largest (``size`` x ``size``).
 """
 
@@ -19,7 +23,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-__all__ = ["COMBINE", "MSGDiscriminator", "MSGGenerator", "downsample_pyramid", "scales"]
+__all__ = ["COMBINE", "MSGDiscriminator", "MSGGenerator", "downsample_pyramid", "minibatch_std", "scales"]
 
 COMBINE = ("simple", "lin_cat", "cat_lin")
 
@@ -38,6 +42,27 @@ def downsample_pyramid(images: Tensor) -> list[Tensor]:
     while pyramid[-1].shape[-1] > 4:
         pyramid.append(nn.functional.avg_pool2d(pyramid[-1], 2))
     return pyramid[::-1]
+
+
+def minibatch_std(features: Tensor, group: int) -> Tensor:
+    """``features`` with one more channel: per group, s = mean over (c, h, w) of
+    sqrt(Var_group[features] + 1e-8), broadcast to the group's maps (Karras et al. 2018).
+
+    Parameters
+    ----------
+    features : Tensor
+        Discriminator features, shape (B, C, H, W).
+    group : int
+        Samples per group; groups take every (B / group)-th sample (ProGAN's reshape). A batch that
+        ``group`` does not divide is one group.
+    """
+    batch = features.shape[0]
+    if batch % group:
+        group = batch
+    grouped = features.reshape(group, batch // group, *features.shape[1:])
+    spread = torch.sqrt(grouped.var(dim=0, unbiased=False) + 1e-8).mean(dim=(1, 2, 3))  # (B / group,)
+    maps = spread.repeat(group).view(batch, 1, 1, 1).expand(batch, 1, *features.shape[2:])
+    return torch.cat([features, maps], dim=1)
 
 
 def _conv_block(in_ch: int, out_ch: int) -> nn.Sequential:
@@ -125,15 +150,20 @@ class MSGDiscriminator(nn.Module):
         Feature channels of every block.
     combine : {"simple", "lin_cat", "cat_lin"}
         How an image scale joins the features (MSG-GAN's phi).
+    std_group : int
+        Group size of the minibatch standard deviation the last block sees (0: none).
     """
 
-    def __init__(self, channels: int = 3, size: int = 32, width: int = 64, combine: str = "simple"):
+    def __init__(self, channels: int = 3, size: int = 32, width: int = 64, combine: str = "simple", std_group: int = 0):
         super().__init__()
-        self.channels, self.size, self.scales = channels, size, scales(size)
+        if std_group < 0:
+            raise ValueError(f"std_group must be >= 0 (0: no minibatch standard deviation), got {std_group}")
+        self.channels, self.size, self.scales, self.std_group = channels, size, scales(size), std_group
         self.from_rgb = nn.Sequential(nn.Conv2d(channels, width, 1), nn.LeakyReLU(0.2))
         self.combines = nn.ModuleList([_Combine(combine, channels, width) for _ in self.scales[:-1]])
         # blocks from the largest scale down: the first sees from_rgb features, the rest combined inputs
         in_channels = [width] + [c.out_channels for c in self.combines]
+        in_channels[-1] += 1 if std_group else 0
         self.blocks = nn.ModuleList([_conv_block(c, width) for c in in_channels])
         self.head = nn.Linear(width * 16, 1)
 
@@ -151,6 +181,8 @@ class MSGDiscriminator(nn.Module):
         for k, block in enumerate(self.blocks):
             if k > 0:
                 h = self.combines[k - 1](largest_first[k], h)
+            if k == len(self.blocks) - 1 and self.std_group:
+                h = minibatch_std(h, self.std_group)
             h = block(h)
             if k < len(self.blocks) - 1:
                 h = nn.functional.avg_pool2d(h, 2)

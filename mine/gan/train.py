@@ -7,9 +7,12 @@ command line calls :func:`train_gan`.
 
 Learning rates (Adam, betas (0.5, 0.999)): the defaults are the recipe ``benchmarks/gan_modes.py``
 measured, lr 1e-3 for the generator and the discriminator and 3e-4 for the statistics network
-(at 1e-3 its DV estimate swings and the regularised runs collapse), instance noise of std 0.1
-(in the networks' units, annealed to 0 by half of training) and an exponential moving average of
-the generator's weights (decay 0.999) for evaluation. The low-learning-rate recipe,
+(at 1e-3 its DV estimate swings and the regularised runs collapse). The stabilising tricks depend
+on the data (:data:`RECIPES`, used where a field is left at None): on the 2-D mixtures, instance
+noise of std 0.1 (annealed to 0 by half of training), an exponential moving average of the
+generator's weights (decay 0.999) for evaluation and a linear learning-rate decay; on stacked
+digits none of the three (each cost modes there) and a minibatch standard deviation in MSG-GAN's
+discriminator. The low-learning-rate recipe,
 1e-4 for all three, is the safe choice for divergences with unbounded conjugates (KL, Pearson) but
 needs more steps; the two-time-scale rule (Heusel et al. 2017) gives the discriminator the larger
 rate, e.g. ``lr_d=4e-4, lr_g=1e-4``.
@@ -41,10 +44,38 @@ from .metrics import label_coverage, mode_coverage
 from .msg import COMBINE, MSGDiscriminator, MSGGenerator, downsample_pyramid
 from .regularizer import MINERegularizer
 
-__all__ = ["DATASETS", "GANConfig", "train_gan"]
+__all__ = ["DATASETS", "RECIPES", "GANConfig", "recipe", "train_gan"]
 
 DATASETS = (*MIXTURES, "spiral", "digits")
 LR_DECAYS = ("none", "linear")
+
+# The stabilising tricks per kind of data, measured in benchmarks/gan_modes.py (docs/gan.md): a
+# GANConfig field left at None takes its data's value.
+RECIPES: dict[str, dict[str, Any]] = {
+    "toy": {
+        "steps": 12_000,
+        "batch_size": 256,
+        "noise_dim": 2,
+        "generator_ema": 0.999,
+        "lr_decay": "linear",
+        "instance_noise": 0.1,
+        "std_group": 0,
+    },
+    "digits": {
+        "steps": 10_000,
+        "batch_size": 64,
+        "noise_dim": 32,
+        "generator_ema": 0.0,
+        "lr_decay": "none",
+        "instance_noise": 0.0,
+        "std_group": 4,
+    },
+}
+
+
+def recipe(data: str) -> dict[str, Any]:
+    """The stabilising tricks of ``data``'s kind ("digits", or "toy" for the 2-D sets)."""
+    return dict(RECIPES["digits" if data == "digits" else "toy"])
 
 
 _POSITIVE_INT = [Integer(1)]
@@ -57,24 +88,25 @@ _CONSTRAINTS = {
     "label_smoothing": [Real(0, 1, "left")],
     "mine_beta": [Real(0)],
     "adaptive_clip": [Boolean],
-    "noise_dim": _POSITIVE_INT,
+    "noise_dim": [Integer(1), None],
     "code_dim": _POSITIVE_INT,
     "hidden": _POSITIVE_INT,
     "depth": _POSITIVE_INT,
     "width": _POSITIVE_INT,
     "msg_combine": [Options(COMBINE)],
+    "std_group": [Integer(0), None],
     "standardize": [Boolean],
-    "batch_size": [Integer(2)],
-    "steps": _POSITIVE_INT,
+    "batch_size": [Integer(2), None],
+    "steps": [Integer(1), None],
     "eval_every": _POSITIVE_INT,
     "eval_samples": _POSITIVE_INT,
     "lr_g": _RATE,
     "lr_d": _RATE,
     "lr_mine": _RATE,
     "mine_steps": _POSITIVE_INT,
-    "generator_ema": [Real(0, 1, "left")],
-    "lr_decay": [Options(LR_DECAYS)],
-    "instance_noise": [Real(0)],
+    "generator_ema": [Real(0, 1, "left"), None],
+    "lr_decay": [Options(LR_DECAYS), None],
+    "instance_noise": [Real(0), None],
     "seed": [Integer(0)],
     "device": [Instance(str)],
 }
@@ -100,8 +132,8 @@ class GANConfig:
         Weight of the MINE regulariser -beta I(G(eps, c); c) (0: a plain GAN).
     adaptive_clip : bool
         Clip the MI gradient to the norm of the adversarial one (MINE paper).
-    noise_dim : int
-        Size of the generator's noise eps.
+    noise_dim : int or None
+        Size of the generator's noise eps (None: the data's recipe, 2 on the 2-D sets, 32 on digits).
     code_dim : int
         Size of the generator's code c.
     hidden : int
@@ -109,15 +141,19 @@ class GANConfig:
     depth : int
         Hidden layers of the toy MLPs.
     width : int
-        Channels of the MSG-GAN networks (digits).
+        Channels of the MSG-GAN networks (digits; 32 is what the benchmark measured).
     msg_combine : str
         How MSG-GAN's discriminator joins an image scale with its features.
+    std_group : int or None
+        Digits: group size of the minibatch standard deviation MSG-GAN's discriminator sees in its
+        last block (0: none; None: the data's recipe, 4 for digits).
     standardize : bool
         Toy data: the networks see coordinates divided by the data's std.
-    batch_size : int
-        Samples per step.
-    steps : int
-        Generator steps (one discriminator step each).
+    batch_size : int or None
+        Samples per step (None: the data's recipe, 256 on the 2-D sets, 64 on digits).
+    steps : int or None
+        Generator steps, one discriminator step each (None: the data's recipe, 12,000 on the 2-D
+        sets, 10,000 on digits).
     lr_g : float
         Adam's learning rate for the generator.
     lr_d : float
@@ -126,18 +162,21 @@ class GANConfig:
         Adam's learning rate for the statistics network.
     mine_steps : int
         Statistics-network steps per generator step (each on a fresh batch of codes).
-    generator_ema : float
+    generator_ema : float or None
         Decay d of an exponential moving average of the generator's weights,
         theta_avg <- d theta_avg + (1 - d) theta; evaluations and the returned samples use the
         average (started at the first step), and the history also records the last weights' coverage under ``raw_`` keys
-        (0: no average, the last weights are evaluated).
-    lr_decay : str
-        "none", or "linear": every learning rate falls linearly to 0 at the last step.
-    instance_noise : float
+        (0: no average, the last weights are evaluated; None: the data's recipe, 0.999 on the 2-D
+        sets, 0 on digits).
+    lr_decay : str or None
+        "none", or "linear": every learning rate falls linearly to 0 at the last step (None: the
+        data's recipe, linear on the 2-D sets, none on digits).
+    instance_noise : float or None
         Std sigma_0 of Gaussian noise added to everything the discriminator sees, real and
         generated, in the networks' units (Sonderby et al. 2016): sigma_t = sigma_0 max(0, 1 - 2t / steps),
         gone by half of training. Blurred modes overlap, so the discriminator's gradient reaches
-        modes the generator has not found yet (0: none).
+        modes the generator has not found yet (0: none; None: the data's recipe, 0.1 on the 2-D sets,
+        0 on digits).
     eval_every : int
         Steps between mode-coverage evaluations.
     eval_samples : int
@@ -157,22 +196,23 @@ class GANConfig:
     label_smoothing: float = 0.0
     mine_beta: float = 0.0
     adaptive_clip: bool = True
-    noise_dim: int = 2
+    noise_dim: int | None = None
     code_dim: int = 8
     hidden: int = 128
     depth: int = 3
-    width: int = 64
+    width: int = 32
     msg_combine: str = "simple"
+    std_group: int | None = None
     standardize: bool = True
-    batch_size: int = 256
-    steps: int = 12_000
+    batch_size: int | None = None
+    steps: int | None = None
     lr_g: float = 1e-3
     lr_d: float = 1e-3
     lr_mine: float = 3e-4
     mine_steps: int = 1
-    generator_ema: float = 0.999
-    lr_decay: str = "linear"
-    instance_noise: float = 0.1
+    generator_ema: float | None = None
+    lr_decay: str | None = None
+    instance_noise: float | None = None
     eval_every: int = 1000
     eval_samples: int = 2500
     seed: int = 0
@@ -186,6 +226,11 @@ class GANConfig:
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         validate_params("GANConfig", self._parameter_constraints, fields)
         resolve_device(self.device)
+
+    def resolved(self) -> GANConfig:
+        """A copy with every field left at None set to its data's recipe (:data:`RECIPES`)."""
+        chosen = {k: v for k, v in recipe(self.data).items() if getattr(self, k) is None}
+        return dataclasses.replace(self, **chosen)
 
 
 class _ToyModels:
@@ -241,7 +286,7 @@ class _DigitModels:
         self.config, self.rng, self.device = config, rng, device
         self.digits = StackedDigits(random_state=config.seed)
         self.generator = MSGGenerator(config.noise_dim + config.code_dim, 3, 8, config.width).to(device)
-        self.discriminator = MSGDiscriminator(3, 8, config.width, config.msg_combine).to(device)
+        self.discriminator = MSGDiscriminator(3, 8, config.width, config.msg_combine, config.std_group).to(device)
         self.sample_dim = 3 * 8 * 8
 
     def real(self, n: int) -> torch.Tensor:
@@ -323,7 +368,8 @@ def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool =
     Parameters
     ----------
     config : GANConfig
-        The run's settings (checked again here).
+        The run's settings (checked again here; a field left at None takes its data's recipe, and the
+        result's ``config`` records the values used).
     out : str, Path or None
         Folder for ``metrics.json``, ``samples.npy`` and ``samples.png`` (None: nothing written).
     progress : bool
@@ -336,6 +382,7 @@ def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool =
         ``final`` (the last entry), ``seconds`` and ``samples`` (generated, in data units).
     """
     config.validate()
+    config = config.resolved()
     torch.manual_seed(config.seed)
     rng = np.random.RandomState(config.seed)
     noise_gen = torch.Generator().manual_seed(config.seed + 1)
