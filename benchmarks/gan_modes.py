@@ -39,6 +39,7 @@ class GANModesConfig:
     grid_batch: int = 256
     grid_eval_every: int = 1000  # mode coverage along training, for the curves
     mine_beta: float = 1.0
+    with_plain: bool = True  # the plain GAN beside each regularised run (False: a rerun of the MINE runs alone)
     digits_seeds: tuple[int, ...] = (0, 1, 2)
     digits_steps: int = 10_000
     digits_batch: int = 64
@@ -58,6 +59,8 @@ class GANModesConfig:
     lr_decay: str | None = None
     instance_noise: float | None = None
     std_group: int | None = None
+    r1_gamma: float | None = None
+    mine_beta_anneal: float | None = None
     noise_dim: int | None = None
     mine_steps: int = GANConfig.mine_steps
     parts: tuple[str, ...] = PARTS
@@ -95,13 +98,16 @@ def _runs(config: GANModesConfig) -> list[tuple[str, GANConfig]]:
         lr_decay=config.lr_decay,
         instance_noise=config.instance_noise,
         std_group=config.std_group,
+        r1_gamma=config.r1_gamma,
+        mine_beta_anneal=config.mine_beta_anneal,
         noise_dim=config.noise_dim,
         mine_steps=config.mine_steps,
         device=config.device,
     )
     runs = []
+    betas = (0.0, config.mine_beta) if config.with_plain else (config.mine_beta,)
     for s in config.grid_seeds if "grid" in config.parts else ():
-        for beta in (0.0, config.mine_beta):
+        for beta in betas:
             runs.append(
                 (
                     "grid",
@@ -117,7 +123,7 @@ def _runs(config: GANModesConfig) -> list[tuple[str, GANConfig]]:
                 )
             )
     for s in config.digits_seeds if "digits" in config.parts else ():
-        for beta in (0.0, config.mine_beta):
+        for beta in betas:
             runs.append(
                 (
                     "digits",

@@ -83,6 +83,11 @@ def test_set_overrides_config_fields_by_their_type():
     assert override(GANModesConfig(), "generator_ema=0.5").generator_ema == 0.5
     assert override(GANModesConfig(), "lr_decay=none").lr_decay == "none"
     assert override(GANModesConfig(), "std_group=null").std_group is None
+    from benchmarks.gan_modes import _runs
+
+    alone = override(override(GANModesConfig(), "with_plain=false"), "parts=digits")  # a rerun of MINE alone
+    assert [(part, gan.mine_beta, gan.seed) for part, gan in _runs(alone)] == [("digits", 1.0, s) for s in (0, 1, 2)]
+    assert [gan.mine_beta for _, gan in _runs(override(alone, "with_plain=true"))] == [0.0, 1.0] * 3
     with pytest.raises(SystemExit, match="FIELD one of"):
         override(QUICK, "no_such_field=1")
     with pytest.raises(SystemExit, match="cannot read 'many' as int"):

@@ -20,6 +20,7 @@ from mine.gan import (
     label_coverage,
     minibatch_std,
     mode_coverage,
+    r1_penalty,
     ring8,
     sample_toy,
 )
@@ -357,6 +358,24 @@ def test_linear_decay_and_extra_statistics_network_steps():
     assert len(calls) == 15  # three statistics-network steps per generator step
 
 
+def test_mine_beta_anneals_linearly_to_zero():
+    from mine.gan import train as gan_train
+
+    betas = []
+    original = gan_train.MINERegularizer.penalty
+    try:
+        gan_train.MINERegularizer.penalty = lambda self, x, c: betas.append(self.beta) or original(self, x, c)
+        common = dict(steps=8, eval_every=8, batch_size=16, mine_beta=2.0, seed=0)
+        gan_train.train_gan(gan_train.GANConfig(mine_beta_anneal=0.5, **common))
+        annealed, betas[:] = list(betas), []
+        gan_train.train_gan(gan_train.GANConfig(mine_beta_anneal=0.0, **common))
+    finally:
+        gan_train.MINERegularizer.penalty = original
+    # beta_t = 2 max(0, 1 - (t - 1) / (0.5 * 8)): 2, 1.5, 1, 0.5, then 0 from half of training on
+    assert annealed == pytest.approx([2.0, 1.5, 1.0, 0.5, 0.0, 0.0, 0.0, 0.0])
+    assert betas == [2.0] * 8  # 0: beta throughout
+
+
 def test_instance_noise_blurs_what_the_discriminator_sees():
     import torch
 
@@ -369,6 +388,31 @@ def test_instance_noise_blurs_what_the_discriminator_sees():
     assert float(blurred.std()) == pytest.approx(0.3, rel=0.01)
     scales = _blurred([torch.zeros(4, 3, 2, 2), torch.zeros(4, 3, 4, 4)], 0.5, torch.Generator().manual_seed(0))
     assert [tuple(t.shape) for t in scales] == [(4, 3, 2, 2), (4, 3, 4, 4)] and all(t.abs().sum() > 0 for t in scales)
+
+
+def test_r1_penalty_of_a_linear_discriminator_and_its_gradient():
+    # V(x) = w.x + b: grad_x V = w for every x, so R1 = gamma / 2 ||w||^2 and d R1 / d w = gamma w
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(5, 1)
+    real = torch.randn(32, 5, requires_grad=True)
+    penalty = r1_penalty(linear(real).squeeze(-1), real, gamma=3.0)
+    w = linear.weight.detach().flatten()
+    assert penalty.item() == pytest.approx(1.5 * float(w @ w), rel=1e-5)
+    penalty.backward()  # create_graph: the penalty trains the discriminator's weights
+    assert torch.allclose(linear.weight.grad.flatten(), 3.0 * w, rtol=1e-5)
+    # a quadratic V = ||x||^2 has grad 2x: R1 = gamma / 2 * E[4 ||x||^2]
+    quad = r1_penalty(real.pow(2).sum(1), real, gamma=1.0)
+    assert quad.item() == pytest.approx(float(2 * real.detach().pow(2).sum(1).mean()), rel=1e-5)
+
+
+def test_r1_penalty_enters_the_discriminator_loss():
+    from mine.gan.train import GANConfig, train_gan
+
+    common = dict(data="digits", steps=3, eval_every=3, batch_size=8, width=8, eval_samples=50, seed=0)
+    free, penalised = (train_gan(GANConfig(r1_gamma=g, **common)) for g in (0.0, 100.0))
+    assert penalised["config"]["r1_gamma"] == 100.0 and free["config"]["r1_gamma"] == 0.0
+    # same seed, same first steps: only the penalty's weight differs, so the losses must differ
+    assert penalised["final"]["d_loss"] != pytest.approx(free["final"]["d_loss"], rel=1e-3)
 
 
 def test_gan_config_rejects_bad_settings():
@@ -392,6 +436,8 @@ def test_gan_config_rejects_bad_settings():
         "lr_decay": ["cosine"],
         "instance_noise": [-0.1, float("nan")],
         "std_group": [-1, 2.0],
+        "r1_gamma": [-1.0, float("nan")],
+        "mine_beta_anneal": [-0.1, 1.5],
     }
     for name, values in bad.items():
         for value in values:

@@ -2,7 +2,7 @@
 dropping, multi-scale gradients (MSG-GAN), toy and stacked-digit data, mode-coverage metrics."""
 
 from .data import GaussianMixture2D, StackedDigits, grid25, ring8, sample_toy, spiral
-from .losses import FGANLoss
+from .losses import FGANLoss, r1_penalty
 from .metrics import label_coverage, mode_coverage
 from .msg import MSGDiscriminator, MSGGenerator, downsample_pyramid, minibatch_std
 from .regularizer import MINERegularizer, clip_to_norm_of
@@ -20,6 +20,7 @@ __all__ = [
     "label_coverage",
     "minibatch_std",
     "mode_coverage",
+    "r1_penalty",
     "ring8",
     "sample_toy",
     "spiral",

@@ -12,12 +12,13 @@ cross-entropy losses of the original GAN; its F is 2 JSD - log 4, so -log 4 when
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor
 
 from ..bounds import Scores, f_divergence_bound
 from ..divergences import Divergence, get_divergence
 
-__all__ = ["GENERATOR_LOSSES", "FGANLoss"]
+__all__ = ["GENERATOR_LOSSES", "FGANLoss", "r1_penalty"]
 
 GENERATOR_LOSSES = ("non_saturating", "minimax")
 
@@ -91,3 +92,28 @@ class FGANLoss:
     def is_real(self, scores: Tensor) -> Tensor:
         """The discriminator's verdict: T = g_f(V) above f'(1)."""
         return self.divergence.activation(scores) > self.divergence.threshold
+
+
+def r1_penalty(real_scores: Tensor, real: Tensor, gamma: float) -> Tensor:
+    """R1 = gamma / 2 * E_P[||grad_x V(x)||^2], the discriminator's gradient penalty on real data
+    (Mescheder et al. 2018), added to its loss.
+
+    Near the data the discriminator stays flat, so it cannot become certain within a few steps and
+    leave the generator without a gradient.
+
+    Parameters
+    ----------
+    real_scores : Tensor
+        V(real), the discriminator's raw scores, computed from ``real``.
+    real : Tensor
+        The real batch the scores came from; it must require grad.
+    gamma : float
+        Weight of the penalty.
+
+    Returns
+    -------
+    Tensor
+        The penalty, differentiable in the discriminator's weights (``create_graph``).
+    """
+    (grad,) = torch.autograd.grad(real_scores.sum(), real, create_graph=True)
+    return 0.5 * gamma * grad.pow(2).flatten(1).sum(1).mean()
