@@ -361,19 +361,22 @@ def test_linear_decay_and_extra_statistics_network_steps():
 def test_mine_beta_anneals_linearly_to_zero():
     from mine.gan import train as gan_train
 
-    betas = []
-    original = gan_train.MINERegularizer.penalty
+    betas, penalised = [], []
+    update, penalty = gan_train.MINERegularizer.update, gan_train.MINERegularizer.penalty
     try:
-        gan_train.MINERegularizer.penalty = lambda self, x, c: betas.append(self.beta) or original(self, x, c)
+        gan_train.MINERegularizer.update = lambda self, x, c: betas.append(self.beta) or update(self, x, c)
+        gan_train.MINERegularizer.penalty = lambda self, x, c: penalised.append(self.beta) or penalty(self, x, c)
         common = dict(steps=8, eval_every=8, batch_size=16, mine_beta=2.0, seed=0)
-        gan_train.train_gan(gan_train.GANConfig(mine_beta_anneal=0.5, **common))
-        annealed, betas[:] = list(betas), []
+        annealed = gan_train.train_gan(gan_train.GANConfig(mine_beta_anneal=0.5, **common))
+        annealed_betas, annealed_penalties, betas[:], penalised[:] = list(betas), list(penalised), [], []
         gan_train.train_gan(gan_train.GANConfig(mine_beta_anneal=0.0, **common))
     finally:
-        gan_train.MINERegularizer.penalty = original
+        gan_train.MINERegularizer.update, gan_train.MINERegularizer.penalty = update, penalty
     # beta_t = 2 max(0, 1 - (t - 1) / (0.5 * 8)): 2, 1.5, 1, 0.5, then 0 from half of training on
-    assert annealed == pytest.approx([2.0, 1.5, 1.0, 0.5, 0.0, 0.0, 0.0, 0.0])
-    assert betas == [2.0] * 8  # 0: beta throughout
+    assert annealed_betas == pytest.approx([2.0, 1.5, 1.0, 0.5, 0.0, 0.0, 0.0, 0.0])
+    assert annealed_penalties == pytest.approx([2.0, 1.5, 1.0, 0.5])  # no MI gradient once beta is 0
+    assert annealed["final"]["mi"] is not None  # the statistics network still trains and reports
+    assert betas == [2.0] * 8 and penalised == [2.0] * 8  # 0: beta throughout
 
 
 def test_instance_noise_blurs_what_the_discriminator_sees():

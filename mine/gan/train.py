@@ -374,9 +374,15 @@ def _blurred(batch, sigma: float, generator: torch.Generator):
     return batch + noise.to(batch.device)
 
 
+def _fading(done: int, span: float) -> float:
+    """max(0, 1 - done / span): the linear fall to 0, after ``done`` steps of ``span``, of the
+    instance noise, the learning rates and the MI weight."""
+    return max(0.0, 1.0 - done / span)
+
+
 def _linear_decay(optimizers: Sequence[torch.optim.Optimizer], steps: int) -> list[LambdaLR]:
     """Schedulers taking every learning rate linearly from its value to 0 at step ``steps``."""
-    return [LambdaLR(opt, lambda done: max(0.0, 1.0 - done / steps)) for opt in optimizers]
+    return [LambdaLR(opt, lambda done: _fading(done, steps)) for opt in optimizers]
 
 
 def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool = False) -> dict:
@@ -427,7 +433,7 @@ def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool =
     history: list[dict] = []
     start = time.perf_counter()
     for step in tqdm(range(1, config.steps + 1), disable=not progress, desc=f"GAN {config.data}/{config.loss}"):
-        sigma = config.instance_noise * max(0.0, 1.0 - 2.0 * (step - 1) / config.steps)
+        sigma = config.instance_noise * _fading(step - 1, config.steps / 2)
         # discriminator: maximise the f-GAN bound on real vs. detached fake samples
         z, _ = _noise(config.batch_size, config, noise_gen, device)
         with torch.no_grad():
@@ -445,17 +451,18 @@ def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool =
         flat, fake_input = models.generate(z)
         g_loss = loss.generator_loss(models.discriminate(_blurred(fake_input, sigma, blur_gen)))
         opt_g.zero_grad(set_to_none=True)
-        if reg is not None and config.mine_beta_anneal > 0:
-            reg.beta = config.mine_beta * max(0.0, 1.0 - (step - 1) / (config.mine_beta_anneal * config.steps))
-        if reg is None:
-            g_loss.backward()
-        else:
+        if reg is not None:
+            if config.mine_beta_anneal > 0:
+                reg.beta = config.mine_beta * _fading(step - 1, config.mine_beta_anneal * config.steps)
             for _ in range(config.mine_steps - 1):  # extra statistics-network steps on fresh codes
                 extra_z, extra_code = _noise(config.batch_size, config, noise_gen, device)
                 with torch.no_grad():
                     extra_flat, _ = models.generate(extra_z)
                 reg.update(extra_flat, extra_code)
-            reg.update(flat.detach(), code)
+            reg.update(flat.detach(), code)  # trained on after beta reaches 0: its estimate stays in the history
+        if reg is None or reg.beta == 0:  # annealed away: no MI gradient to compute
+            g_loss.backward()
+        else:
             reg.backward(g_loss, reg.penalty(flat, code), models.generator.parameters())
         opt_g.step()
         if averaged is not None:
