@@ -92,7 +92,7 @@ class AlignedRows:
         positions = _sample_positions(len(self), max_rows, rng)
         return self if positions is None else self.take(positions)
 
-    def resident(self) -> tuple:
+    def in_memory_sample(self) -> tuple:
         """The rows in memory, as arrays: all of them."""
         return self.arrays
 
@@ -230,7 +230,7 @@ class LazyRows:
         positions = _sample_positions(len(self), max_rows, rng)
         return AlignedRows(*self.read(np.arange(len(self)) if positions is None else positions), what=self.what)
 
-    def resident(self) -> tuple:
+    def in_memory_sample(self) -> tuple:
         """Rows in memory, as arrays: at most ``RESIDENT_ROWS`` drawn at random (seed 0), mapped."""
         return self.sample(RESIDENT_ROWS, np.random.RandomState(0)).arrays
 
@@ -391,7 +391,7 @@ class StreamRows:
         """Rows read for training so far."""
         return self.rows_read
 
-    def resident(self) -> tuple:
+    def in_memory_sample(self) -> tuple:
         """The first ``RESIDENT_ROWS`` training rows, in memory (read ahead; training replays them)."""
         sample = self.queue.peek(RESIDENT_ROWS)
         if sample is None:

@@ -42,10 +42,8 @@ __all__ = [
     "paired_source",
     "rows_of",
     "two_sample_source",
-    "shared_columns",
     "split_indices",
     "split_sizes",
-    "tied_columns",
 ]
 
 NEGATIVES = ("all", "shuffle")
@@ -116,49 +114,6 @@ def split_indices(
         (np.sort(np.concatenate([order[:start], order[stop:]])), np.sort(order[start:stop]))
         for start, stop in zip(edges[:-1], edges[1:])
     ]
-
-
-def shared_columns(x: np.ndarray, z: np.ndarray) -> list[tuple[int, int]]:
-    """(i, j) for every column i of x equal to column j of z (hashes of the column bytes, then an exact
-    check): a copy makes the MI of continuous data infinite.
-
-    Parameters
-    ----------
-    x, z : ndarray of shape (n, d_x) and (n, d_z)
-        The paired samples.
-
-    Returns
-    -------
-    list of (int, int)
-    """
-    keys = {}
-    for j in range(z.shape[1]):
-        keys.setdefault(hash(np.ascontiguousarray(z[:, j]).tobytes()), []).append(j)
-    return [
-        (i, j)
-        for i in range(x.shape[1])
-        for j in keys.get(hash(np.ascontiguousarray(x[:, i]).tobytes()), [])
-        if np.array_equal(x[:, i], z[:, j])
-    ]
-
-
-def tied_columns(data: np.ndarray, share: float = 0.5) -> list[tuple[int, int]]:
-    """(column, distinct values) for every column with fewer than ``share`` * n distinct values.
-
-    Parameters
-    ----------
-    data : ndarray of shape (n, d)
-        The samples.
-    share : float
-        A column with fewer than ``share * n`` distinct values is reported.
-
-    Returns
-    -------
-    list of (int, int)
-    """
-    n = data.shape[0]
-    counts = [(j, len(np.unique(data[:, j]))) for j in range(data.shape[1])]
-    return [(j, k) for j, k in counts if k < share * n]
 
 
 def rows_of(*arrays, what: str = "rows") -> AlignedRows | LazyRows:
@@ -368,10 +323,12 @@ class Source:
         """True when the rows come from a stream (one split: its first rows held out)."""
         return any(isinstance(g, StreamRows) for g in self.groups)
 
+    def in_memory(self, max_rows: int) -> bool:
+        """Whether every row is in memory already, at most ``max_rows`` of each group."""
+        return not self.lazy and all(len(g) <= max_rows for g in self.groups)
+
     def subsample(self, max_rows: int, rng: np.random.RandomState) -> Source:
-        """At most ``max_rows`` rows of each group, in memory (itself when that is every row already)."""
-        if not self.lazy and all(len(g) <= max_rows for g in self.groups):
-            return self
+        """At most ``max_rows`` rows of each group drawn with ``rng``, read into memory."""
         return self._with([g.sample(max_rows, rng) for g in self.groups])
 
     def fit_preprocessing(self, kind: str) -> Preprocessing:
@@ -451,7 +408,7 @@ class PairedSource(Source):
 
     def fit_preprocessing(self, kind: str) -> Preprocessing:
         """One map for x and one for z (MI is invariant to each separately)."""
-        return (tuple(fit_preprocessor(kind, a) for a in self.groups[0].resident()),)
+        return (tuple(fit_preprocessor(kind, a) for a in self.groups[0].in_memory_sample()),)
 
     def scores(self, critic, batch, generator=None) -> Scores:
         """All pairs of the batch, or B shuffled pairs with ``negatives="shuffle"``."""
@@ -488,10 +445,15 @@ class TwoSampleSource(Source):
         """Columns of the samples."""
         return self.groups[0].dims[0]
 
+    @property
+    def dims(self) -> tuple[int]:
+        """Columns of the critic's input: (d,)."""
+        return (self.dim,)
+
     def fit_preprocessing(self, kind: str) -> Preprocessing:
         """One map fitted on P and Q together, applied to both (a divergence is invariant only to a
         common map)."""
-        shared = fit_preprocessor(kind, np.concatenate([g.resident()[0] for g in self.groups]))
+        shared = fit_preprocessor(kind, np.concatenate([g.in_memory_sample()[0] for g in self.groups]))
         return ((shared,), (shared,))
 
     def scores(self, critic, batch, generator=None) -> Scores:

@@ -10,6 +10,8 @@ from sklearn.exceptions import NotFittedError
 
 import mine
 from mine import MINE, mutual_information
+from mine.bounds import get_bound
+from mine.fitting import evaluate, evaluation_blocks
 from mine.gaussian import mi_correlated, rho_for_mi, sample_correlated
 
 FAST = dict(max_steps=60, eval_every=20, batch_size=64, hidden=(32, 32), random_state=0)
@@ -85,7 +87,9 @@ def test_each_half_of_the_heldout_rows_selects_the_step_the_other_half_reports(g
 
     for h, rows in ((0, half_1), (1, half_0)):
         source = PairedSource(x[rows], z[rows]).prepared(fold.preprocessing, torch.float32, torch.device("cpu"))
-        value = float(est._evaluate(fold.critics[h], source, est._blocks(source)))
+        value = float(
+            evaluate(fold.critics[h], source, est.bound_, evaluation_blocks(source, est.bound_, FAST["batch_size"]))
+        )
         assert value == pytest.approx(fold.reports[h], rel=1e-5)
 
 
@@ -363,7 +367,5 @@ def test_evaluation_blocks_cap_all_pairs_cost_except_for_infonce(bound, rows):
     # batch_size=1,024 would need gigabytes per block, so only InfoNCE (defined per batch) keeps it
     from mine.sources import PairedSource
 
-    est = MINE(bound=bound, batch_size=1024)
-    est._validate()
-    blocks = est._blocks(PairedSource(torch.zeros(4096, 1), torch.zeros(4096, 1)))
+    blocks = evaluation_blocks(PairedSource(torch.zeros(4096, 1), torch.zeros(4096, 1)), get_bound(bound), 1024)
     assert {b[0].shape[0] for b in blocks} == {rows}

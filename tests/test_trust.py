@@ -14,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from mine import MINE
 from mine.bounds import Scores, get_bound, pooled_value
-from mine.estimator import ImplausibleEstimateError
+from mine.diagnostics import ImplausibleEstimateError
 from mine.gaussian import mi_correlated, sample_correlated
 from mine.uncertainty import bootstrap_values, resample_weights, standard_error
 
@@ -168,12 +168,12 @@ def test_discrete_columns_are_named():
 
 def test_an_estimate_near_log_n_is_flagged(monkeypatch, gaussian_pair):
     """The warning fires when the estimate passes LOG_N_WARNING * log(rows of one report), not below."""
-    import mine.estimator
+    import mine.diagnostics
 
     estimate = quiet_fit(MINE(**FAST), *gaussian_pair).mi()
     rows = 150  # 600 rows, two folds, two halves
     for share, fires in ((0.95, True), (1.05, False)):
-        monkeypatch.setattr(mine.estimator, "LOG_N_WARNING", share * estimate / math.log(rows))
+        monkeypatch.setattr(mine.diagnostics, "LOG_N_WARNING", share * estimate / math.log(rows))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             MINE(**FAST).fit(*gaussian_pair)
