@@ -1,7 +1,8 @@
 """mine: mutual information and f-divergences estimated with neural statistics networks."""
 
 from . import bounds, critics, divergences, gaussian, preprocessing, sources, training
-from .estimator import MINE, DivergenceEstimator, divergence, mutual_information
+from .divergence_estimator import DivergenceEstimator, divergence
+from .estimator import MINE, mutual_information
 from .knn import ksg
 from .training import CriticTrainer
 

@@ -1,7 +1,5 @@
-"""Input and parameter checks: one layer, used by every estimator, config and regulariser.
-
-Data: :func:`as_2d_float` and :func:`check_paired` turn arrays, tensors, Series and DataFrames into
-2-D float64 arrays with clear errors (scikit-learn's ``check_array`` inside).
+"""Parameter checks: one layer, used by every estimator, config and regulariser (data checks live
+in :mod:`mine.inputs`).
 
 Parameters, in the style of scikit-learn's ``_parameter_constraints``: a class declares, per
 parameter, a list of constraints (:class:`Real`, :class:`Integer`, :class:`Options`,
@@ -21,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.utils import check_array
 
 __all__ = [
     "Boolean",
@@ -31,8 +28,6 @@ __all__ = [
     "Options",
     "PositiveInts",
     "Real",
-    "as_2d_float",
-    "check_paired",
     "resolve_device",
     "resolve_dtype",
     "validate_params",
@@ -182,83 +177,3 @@ def resolve_device(device) -> torch.device:
         return torch.device(device)
     except (RuntimeError, TypeError):
         raise InvalidParameterError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from None
-
-
-# --- data ------------------------------------------------------------------------------------------
-def as_2d_float(data, name: str) -> np.ndarray:
-    """A numeric 1-D or 2-D input as a float64 array of shape (n, d); clear errors otherwise."""
-    if isinstance(data, torch.Tensor):
-        data = data.detach().cpu().numpy()
-    if hasattr(data, "to_numpy") and getattr(data, "ndim", None) == 2 and hasattr(data, "dtypes"):  # DataFrame
-        from pandas.api.types import is_bool_dtype, is_numeric_dtype
-
-        bad = [str(d) for d in data.dtypes if not (is_numeric_dtype(d) or is_bool_dtype(d))]
-        if bad:
-            raise TypeError(f"{name} has non-numeric columns (dtypes: {', '.join(sorted(set(bad)))})")
-        data = data.to_numpy()
-    elif hasattr(data, "to_numpy") and hasattr(data, "dtype"):  # a pandas Series
-        data = data.to_numpy()
-    array = np.asarray(data)
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise TypeError(f"{name} must be numeric, got an array of dtype {array.dtype}")
-    if np.iscomplexobj(array):
-        raise TypeError(f"{name} must be real-valued, got complex dtype {array.dtype}")
-    if array.ndim not in (1, 2):
-        raise ValueError(f"{name} must be 1-D (n,) or 2-D (n, d), got a {array.ndim}-D array of shape {array.shape}")
-    if array.ndim == 1:
-        array = array[:, None]
-    if array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {array.shape})")
-    if not np.all(np.isfinite(array)):
-        n_bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
-        raise ValueError(f"{name} contains NaN or infinite values ({n_bad} entries)")
-    return check_array(array, dtype=np.float64, input_name=name)
-
-
-SCAN_ROWS = 65_536  # rows per read when storage is scanned for NaN
-
-
-def is_lazy_array(data) -> bool:
-    """True for storage read a slice at a time: a ``np.memmap`` or an array-like that is not a numpy
-    array, tensor or pandas object but has ``shape``, ``dtype``, ``ndim`` and row slicing (h5py, zarr)."""
-    if isinstance(data, np.memmap):
-        return True
-    if isinstance(data, (np.ndarray, torch.Tensor, list, tuple)) or hasattr(data, "to_numpy"):
-        return False
-    return all(hasattr(data, a) for a in ("shape", "dtype", "ndim", "__getitem__"))
-
-
-def check_lazy_array(data, name: str):
-    """A memory-mapped or lazily sliced array checked without a full copy: numeric, real, 1-D or
-    2-D, not empty, and finite (scanned ``SCAN_ROWS`` rows at a time). Returned as it is."""
-    dtype = np.dtype(data.dtype)
-    if not (np.issubdtype(dtype, np.number) or dtype == np.bool_) or np.issubdtype(dtype, np.complexfloating):
-        raise TypeError(f"{name} must be real and numeric, got an array of dtype {dtype}")
-    if data.ndim not in (1, 2):
-        raise ValueError(f"{name} must be 1-D (n,) or 2-D (n, d), got a {data.ndim}-D array of shape {data.shape}")
-    if data.shape[0] == 0 or (data.ndim == 2 and data.shape[1] == 0):
-        raise ValueError(f"{name} is empty (shape {tuple(data.shape)})")
-    for start in range(0, data.shape[0], SCAN_ROWS):
-        chunk = np.asarray(data[start : start + SCAN_ROWS])
-        finite = np.isfinite(chunk)
-        if not finite.all():
-            row = start + int(np.argmin(finite.reshape(len(chunk), -1).all(axis=1)))
-            raise ValueError(f"{name} contains NaN or infinite values (first in row {row})")
-    return data
-
-
-def as_rows(data, name: str):
-    """``check_lazy_array`` for storage read a slice at a time, else ``as_2d_float``."""
-    return check_lazy_array(data, name) if is_lazy_array(data) else as_2d_float(data, name)
-
-
-def check_paired(x, z, x_name: str = "x", z_name: str = "z") -> tuple:
-    """Validate a pair of inputs whose rows are joint samples: same number of rows (memory-mapped
-    inputs are checked in chunks and returned as they are, see :func:`as_rows`)."""
-    x = as_rows(x, x_name)
-    z = as_rows(z, z_name)
-    if x.shape[0] != z.shape[0]:
-        raise ValueError(
-            f"{x_name} and {z_name} must have the same number of rows (samples), got {x.shape[0]} and {z.shape[0]}"
-        )
-    return x, z

@@ -1,9 +1,11 @@
 """Row storage: aligned arrays in memory, and aligned arrays read from storage a batch at a time.
 
-A source (:mod:`mine.sources`) asks its rows for a few things only: how many there are, a subset by
-position (``take``), the rows mapped by one function per array (``map``), endless training batches
-(``stream``), evaluation blocks (``blocks``) and a bounded sample of rows in memory
-(``sample``, for fitting the preprocessing and for the held-out rows that select a training step).
+A source (:mod:`mine.sources`) asks its rows for a few things only, the :class:`Rows` contract: how
+many there are (``n_rows``, None when unknown), the rows mapped by one function per array (``map``,
+a new object), training batches (``stream``) and a bounded sample in memory (``in_memory_sample``,
+for fitting the preprocessing and checking columns). :class:`IndexedRows` add a subset by position
+(``take``), a random sample (``sample``, the held-out rows that select a training step) and
+evaluation blocks (``blocks``).
 
 - :class:`AlignedRows`: numpy arrays or tensors in memory; ``take`` and ``map`` make copies, and a
   batch is an index into tensors already on the device.
@@ -13,20 +15,86 @@ position (``take``), the rows mapped by one function per array (``map``), endles
   keeps the functions, and each batch or block is read, mapped and moved when it is used: memory
   holds one batch, not the data.
 - :class:`StreamRows`: batches from an iterable (a ``DataLoader`` over an ``IterableDataset``, a
-  generator of fresh samples): its first rows are held out, training reads on after them.
+  generator of fresh samples): its first rows are held out, training reads on after them; not
+  indexed, its length unknown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["RESIDENT_ROWS", "AlignedRows", "ArrayReader", "DatasetReader", "LazyRows", "RowReader", "StreamRows"]
+from .inputs import as_arrays
 
-RESIDENT_ROWS = 20_000  # rows of lazily read data held in memory to fit the preprocessing and check columns
+__all__ = [
+    "IN_MEMORY_ROWS",
+    "AlignedRows",
+    "ArrayReader",
+    "DatasetReader",
+    "IndexedRows",
+    "LazyRows",
+    "RowReader",
+    "Rows",
+    "StreamRows",
+    "StreamState",
+    "index_dtype",
+]
+
+IN_MEMORY_ROWS = 20_000  # rows of lazily read data held in memory to fit the preprocessing and check columns
+
+
+@runtime_checkable
+class Rows(Protocol):
+    """What every kind of row storage answers: rows aligned across arrays (x and z, or samples).
+
+    ``n_rows`` is the number of rows, or None when it is unknown (a stream). ``map`` returns a new
+    object whose reads are mapped by one function per array; the original is unchanged.
+    """
+
+    row_name: str
+
+    @property
+    def n_rows(self) -> int | None: ...
+
+    @property
+    def dims(self) -> tuple[int, ...] | None: ...
+
+    def map(self, functions: Sequence[Callable]) -> Rows: ...
+
+    def in_memory_sample(self) -> tuple: ...
+
+    def stream(self, size: int, generator: torch.Generator) -> Iterator[tuple]: ...
+
+
+@runtime_checkable
+class IndexedRows(Rows, Protocol):
+    """Rows with a known number (``len``) that can be taken by position, sampled and cut into blocks:
+    :class:`AlignedRows` (in memory) and :class:`LazyRows` (read on demand)."""
+
+    def __len__(self) -> int: ...
+
+    def take(self, index) -> IndexedRows: ...
+
+    def sample(self, max_rows: int, rng: np.random.RandomState) -> AlignedRows: ...
+
+    def blocks(self, n_blocks: int) -> Sequence[tuple]: ...
+
+
+def index_dtype(n: int) -> type[np.signedinteger]:
+    """The dtype of positions into n rows: int32 where n allows (the same numbers as int64 in half the
+    memory: 40 MB instead of 80 MB for an order of 10^7 rows), else int64."""
+    return np.int32 if n < 2**31 else np.int64
+
+
+def _composed(first: Sequence[Callable] | None, then: Sequence[Callable]) -> list[Callable]:
+    """Per array, ``then`` applied after ``first`` (None: no functions yet)."""
+    if first is None:
+        return list(then)
+    return [lambda a, f=f, g=g: g(f(a)) for f, g in zip(first, then)]
 
 
 class _BatchStream:
@@ -34,8 +102,7 @@ class _BatchStream:
 
     def __init__(self, n: int, size: int, generator: torch.Generator, device: torch.device):
         self.n, self.size, self.generator, self.device = n, size, generator, device
-        # int32 positions where n allows: the same permutations as int64, half the memory (40 MB at 10^7)
-        self.dtype = torch.int32 if n < 2**31 else torch.int64
+        self.dtype = torch.int32 if index_dtype(n) is np.int32 else torch.int64  # the same permutations
         self.order, self.cursor = None, n
 
     def next(self) -> Tensor:
@@ -50,7 +117,7 @@ def _sample_positions(n: int, max_rows: int, rng: np.random.RandomState) -> np.n
     """Sorted positions of a random subsample of ``max_rows`` of n rows (None: all rows)."""
     if n <= max_rows:
         return None
-    order = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+    order = np.arange(n, dtype=index_dtype(n))
     rng.shuffle(order)  # rng.choice(n, max_rows, replace=False)'s draws, without its int64 permutation
     return np.sort(order[:max_rows])
 
@@ -62,17 +129,22 @@ class AlignedRows:
     ----------
     *arrays : ndarray or Tensor
         Arrays with the same number of rows.
-    what : str
+    row_name : str
         What a row is, for messages ("rows", "P samples").
     """
 
-    def __init__(self, *arrays, what: str = "rows"):
+    def __init__(self, *arrays, row_name: str = "rows"):
         if len({a.shape[0] for a in arrays}) != 1:
             raise ValueError(f"aligned arrays need the same number of rows, got {[a.shape[0] for a in arrays]}")
-        self.arrays, self.what = tuple(arrays), what
+        self.arrays, self.row_name = tuple(arrays), row_name
 
     def __len__(self) -> int:
         return self.arrays[0].shape[0]
+
+    @property
+    def n_rows(self) -> int:
+        """Rows (the same as ``len``)."""
+        return len(self)
 
     @property
     def dims(self) -> tuple[int, ...]:
@@ -81,11 +153,11 @@ class AlignedRows:
 
     def take(self, index) -> AlignedRows:
         """The rows at ``index`` of every array."""
-        return AlignedRows(*(a[index] for a in self.arrays), what=self.what)
+        return AlignedRows(*(a[index] for a in self.arrays), row_name=self.row_name)
 
     def map(self, functions: Sequence[Callable]) -> AlignedRows:
         """Apply one function per array."""
-        return AlignedRows(*(f(a) for f, a in zip(functions, self.arrays)), what=self.what)
+        return AlignedRows(*(f(a) for f, a in zip(functions, self.arrays)), row_name=self.row_name)
 
     def sample(self, max_rows: int, rng: np.random.RandomState) -> AlignedRows:
         """At most ``max_rows`` rows, drawn at random (all rows, themselves, when there are no more)."""
@@ -112,7 +184,7 @@ class AlignedRows:
 class RowReader:
     """Reads rows of aligned arrays from storage: ``read(rows)`` for sorted row numbers returns one
     numpy array per array, shape (len(rows), d), finite (a reader checks what it reads, or its storage
-    was checked whole: ``check_lazy_array`` for an :class:`ArrayReader`). ``n_rows`` and ``dims``
+    was checked whole: ``mine.inputs.check_lazy_array`` for an :class:`ArrayReader`). ``n_rows`` and ``dims``
     describe the storage."""
 
     n_rows: int
@@ -156,12 +228,12 @@ class DatasetReader(RowReader):
         Has ``__len__`` and ``__getitem__``.
     collate : callable
         Batches items (a DataLoader's ``collate_fn``; ``default_collate`` stacks them).
-    parts : int
+    n_arrays : int
         How many arrays an item holds.
     """
 
-    def __init__(self, dataset, collate: Callable, parts: int):
-        self.dataset, self.collate, self.parts = dataset, collate, parts
+    def __init__(self, dataset, collate: Callable, n_arrays: int):
+        self.dataset, self.collate, self.n_arrays = dataset, collate, n_arrays
         self.n_rows = len(dataset)
         self.dims = tuple(a.shape[1] for a in self.read(np.arange(min(2, self.n_rows))))
 
@@ -170,7 +242,7 @@ class DatasetReader(RowReader):
         index = [int(i) for i in rows]
         getitems = getattr(self.dataset, "__getitems__", None)  # a batched fetch, as DataLoader uses it
         items = getitems(index) if getitems is not None else [self.dataset[i] for i in index]
-        return _as_parts(self.collate(items), self.parts, "the dataset", rows)
+        return as_arrays(self.collate(items), self.n_arrays, "the dataset", rows)
 
 
 class LazyRows:
@@ -185,15 +257,20 @@ class LazyRows:
         Row numbers of this part (None: all rows).
     functions : sequence of callables or None
         One per array, applied to each read (``map``).
-    what : str
+    row_name : str
         What a row is, for messages.
     """
 
-    def __init__(self, reader: RowReader, rows: np.ndarray | None = None, functions=None, what: str = "rows"):
-        self.reader, self.rows, self.functions, self.what = reader, rows, functions, what
+    def __init__(self, reader: RowReader, rows: np.ndarray | None = None, functions=None, row_name: str = "rows"):
+        self.reader, self.rows, self.functions, self.row_name = reader, rows, functions, row_name
 
     def __len__(self) -> int:
         return self.reader.n_rows if self.rows is None else len(self.rows)
+
+    @property
+    def n_rows(self) -> int:
+        """Rows (the same as ``len``)."""
+        return len(self)
 
     @property
     def dims(self) -> tuple[int, ...]:
@@ -201,21 +278,17 @@ class LazyRows:
         return self.reader.dims
 
     def _with(self, rows=None, functions=None) -> LazyRows:
-        return LazyRows(self.reader, rows, functions, self.what)
+        return LazyRows(self.reader, rows, functions, self.row_name)
 
     def take(self, index) -> LazyRows:
         """The rows at ``index`` (positions in this part): row numbers only, nothing read."""
         index = np.asarray(index)
         rows = index if self.rows is None else self.rows[index]
-        dtype = np.int32 if self.reader.n_rows < 2**31 else np.int64
-        return self._with(rows.astype(dtype, copy=False), self.functions)
+        return self._with(rows.astype(index_dtype(self.reader.n_rows), copy=False), self.functions)
 
     def map(self, functions: Sequence[Callable]) -> LazyRows:
         """Apply one function per array to every read (after those already recorded)."""
-        functions = list(functions)
-        if self.functions is not None:
-            functions = [lambda a, f=f, g=g: g(f(a)) for f, g in zip(self.functions, functions)]
-        return self._with(self.rows, functions)
+        return self._with(self.rows, _composed(self.functions, functions))
 
     def read(self, positions: np.ndarray) -> tuple:
         """The rows at ``positions`` of this part, in storage order, mapped."""
@@ -228,11 +301,11 @@ class LazyRows:
     def sample(self, max_rows: int, rng: np.random.RandomState) -> AlignedRows:
         """At most ``max_rows`` rows drawn at random, read into memory (mapped)."""
         positions = _sample_positions(len(self), max_rows, rng)
-        return AlignedRows(*self.read(np.arange(len(self)) if positions is None else positions), what=self.what)
+        return AlignedRows(*self.read(np.arange(len(self)) if positions is None else positions), row_name=self.row_name)
 
     def in_memory_sample(self) -> tuple:
-        """Rows in memory, as arrays: at most ``RESIDENT_ROWS`` drawn at random (seed 0), mapped."""
-        return self.sample(RESIDENT_ROWS, np.random.RandomState(0)).arrays
+        """Rows in memory, as arrays: at most ``IN_MEMORY_ROWS`` drawn at random (seed 0), mapped."""
+        return self.sample(IN_MEMORY_ROWS, np.random.RandomState(0)).arrays
 
     def stream(self, size: int, generator: torch.Generator) -> Iterator[tuple]:
         """Endless batches of ``size`` rows, drawn without replacement within each pass, read one at a time."""
@@ -264,35 +337,7 @@ class _LazyBlocks:
         return (self.rows.read(np.arange(start, stop)) for start, stop in self.ranges)
 
 
-def _as_parts(batch, parts: int, where: str, rows: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
-    """A batch (of a stream or a dataset) as ``parts`` 2-D numeric arrays with the same number of
-    rows, all finite; errors name ``where`` and the row (its number in ``rows`` when given)."""
-    if isinstance(batch, dict):
-        batch = tuple(batch.values())
-    if isinstance(batch, (Tensor, np.ndarray)) and parts == 1:
-        batch = (batch,)
-    if not isinstance(batch, (tuple, list)) or len(batch) != parts:
-        got = f"{len(batch)} parts" if isinstance(batch, (tuple, list)) else f"a {type(batch).__name__}"
-        raise ValueError(f"each batch must hold {parts} part(s) ({'(x, z)' if parts == 2 else 'samples'}), got {got}")
-    out = []
-    for part in batch:
-        array = part.detach().cpu().numpy() if isinstance(part, Tensor) else np.asarray(part)
-        if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool) or np.iscomplexobj(array):
-            raise TypeError(f"batches must be real and numeric, got dtype {array.dtype}")
-        array = array[:, None] if array.ndim == 1 else array.reshape(array.shape[0], -1)
-        out.append(array)
-    if len({a.shape[0] for a in out}) != 1:
-        raise ValueError(f"the parts of a batch must have the same number of rows, got {[a.shape[0] for a in out]}")
-    for array in out:
-        finite = np.isfinite(array).all(axis=1)
-        if not finite.all():
-            first = int(np.argmin(finite))
-            row = f"row {rows[first]}" if rows is not None else f"row {first} of it"
-            raise ValueError(f"{where} contains NaN or infinite values ({row})")
-    return tuple(out)
-
-
-class _Rows:
+class _RowQueue:
     """A queue of row chunks (tuples of arrays) that hands out exactly n rows at a time."""
 
     def __init__(self, chunks: Iterator[tuple[np.ndarray, ...]]):
@@ -331,33 +376,32 @@ class _Rows:
         yield from self.chunks
 
 
-class StreamRows:
-    """Rows from an iterable of batches: a ``DataLoader`` over an ``IterableDataset``, a generator of
-    fresh samples, a list of batches. Nothing is indexed: the held-out rows are the first ``skip``
-    rows of the first pass (:meth:`split_head`); training reads on from there and, for an iterable
-    that can be iterated again, each later pass skips its first ``skip`` rows (so the order must
-    repeat: no shuffling). A one-shot iterator is read once: training ends with it.
+class StreamState:
+    """One stream of batches as every view of it (:class:`StreamRows`) shares it: the iterable, its
+    first pass (rows read ahead wait in a queue), the held-out head and the columns.
 
     Parameters
     ----------
     batches : iterable
-        Yields batches: a tuple/list of ``parts`` arrays or tensors (x, z), same rows each.
-    parts : int
+        Yields batches: a tuple/list of ``n_arrays`` arrays or tensors (x, z), same rows each.
+    n_arrays : int
         Arrays per batch.
-    what : str
+    row_name : str
         What a row is, for messages.
     """
 
-    def __init__(self, batches, parts: int, what: str = "rows"):
-        self.source, self.parts, self.what = batches, parts, what
+    def __init__(self, batches, n_arrays: int, row_name: str = "rows"):
+        self.source, self.n_arrays, self.row_name = batches, n_arrays, row_name
         self.one_shot = iter(batches) is batches
-        self.queue = _Rows(self._chunks(iter(batches)))  # the first pass; rows read ahead wait in it
-        self.skip, self.functions, self.rows_read = 0, None, 0
-        self.dims = None
+        self.queue = _RowQueue(self.checked(iter(batches)))  # the first pass
+        self.skip = 0
+        self.heldout: AlignedRows | None = None
+        self.dims: tuple[int, ...] | None = None
 
-    def _chunks(self, iterator) -> Iterator[tuple[np.ndarray, ...]]:
+    def checked(self, iterator) -> Iterator[tuple[np.ndarray, ...]]:
+        """The batches of one pass as checked arrays (:func:`mine.inputs.as_arrays`), empty ones dropped."""
         for number, batch in enumerate(iterator):
-            chunk = _as_parts(batch, self.parts, f"batch {number} of the stream")
+            chunk = as_arrays(batch, self.n_arrays, f"batch {number} of the stream")
             dims = tuple(a.shape[1] for a in chunk)
             if self.dims is not None and dims != self.dims:
                 raise ValueError(f"every batch must have the same columns, got {dims} after {self.dims}")
@@ -365,47 +409,88 @@ class StreamRows:
             if len(chunk[0]):
                 yield chunk
 
-    def split_head(self, n: int) -> AlignedRows:
-        """Hold out the first n rows of the stream (``heldout``, in memory); training reads on after them."""
-        head = self.queue.take(n)
-        if head is None or len(head[0]) < n:
-            got = 0 if head is None else len(head[0])
-            raise ValueError(
-                f"too few samples: the stream ended after {got} {self.what}; holding out {n} needs more "
-                "(for a finite data set pass arrays or a DataLoader over a map-style Dataset)"
-            )
-        self.skip = n
-        self.heldout = AlignedRows(*head, what=self.what)
-        return self.heldout
-
-    def _training_chunks(self) -> Iterator[tuple[np.ndarray, ...]]:
-        yield from self.queue.drain()  # the first pass, from where the held-out rows ended
+    def training_chunks(self) -> Iterator[tuple[np.ndarray, ...]]:
+        """The rows after the held-out head: the rest of the first pass, then (an iterable that can be
+        iterated again) each later pass without its first ``skip`` rows."""
+        yield from self.queue.drain()
         while not self.one_shot:
-            rest = _Rows(self._chunks(iter(self.source)))
+            rest = _RowQueue(self.checked(iter(self.source)))
             skipped = rest.take(self.skip)
             if skipped is None or len(skipped[0]) < self.skip:
                 return  # the iterable no longer gives what it gave: stop rather than train on held-out rows
             yield from rest.drain()
 
-    def __len__(self) -> int:
-        """Rows read for training so far."""
-        return self.rows_read
+
+class StreamRows:
+    """Rows from an iterable of batches: a ``DataLoader`` over an ``IterableDataset``, a generator of
+    fresh samples, a list of batches. Nothing is indexed and the number of rows is unknown
+    (``n_rows`` is None): the held-out rows are the first ``skip`` rows of the first pass
+    (:meth:`split_head`); training reads on from there and, for an iterable that can be iterated
+    again, each later pass skips its first ``skip`` rows (so the order must repeat: no shuffling). A
+    one-shot iterator is read once: training ends with it. ``map`` gives a new view of the same
+    stream; ``rows_read`` counts the rows a view's training batches took.
+
+    Parameters
+    ----------
+    state : StreamState
+        The stream (:meth:`over` makes one from an iterable).
+    functions : sequence of callables or None
+        One per array, applied to each training batch.
+    """
+
+    n_rows = None  # a stream's length is unknown
+
+    def __init__(self, state: StreamState, functions: Sequence[Callable] | None = None):
+        self.state, self.functions, self.rows_read = state, functions, 0
+
+    @classmethod
+    def over(cls, batches, n_arrays: int, row_name: str = "rows") -> StreamRows:
+        """The rows of an iterable of batches of ``n_arrays`` arrays each."""
+        return cls(StreamState(batches, n_arrays, row_name))
+
+    @property
+    def row_name(self) -> str:
+        """What a row is, for messages."""
+        return self.state.row_name
+
+    @property
+    def dims(self) -> tuple[int, ...] | None:
+        """Columns of each array (None until a batch was read)."""
+        return self.state.dims
+
+    @property
+    def heldout(self) -> AlignedRows | None:
+        """The held-out head, in memory (None before :meth:`split_head`)."""
+        return self.state.heldout
+
+    def split_head(self, n: int) -> AlignedRows:
+        """Hold out the first n rows of the stream (``heldout``, in memory); training reads on after them."""
+        head = self.state.queue.take(n)
+        if head is None or len(head[0]) < n:
+            got = 0 if head is None else len(head[0])
+            raise ValueError(
+                f"too few samples: the stream ended after {got} {self.row_name}; holding out {n} needs more "
+                "(for a finite data set pass arrays or a DataLoader over a map-style Dataset)"
+            )
+        self.state.skip = n
+        self.state.heldout = AlignedRows(*head, row_name=self.row_name)
+        return self.state.heldout
 
     def in_memory_sample(self) -> tuple:
-        """The first ``RESIDENT_ROWS`` training rows, in memory (read ahead; training replays them)."""
-        sample = self.queue.peek(RESIDENT_ROWS)
+        """The first ``IN_MEMORY_ROWS`` training rows, in memory (read ahead; training replays them)."""
+        sample = self.state.queue.peek(IN_MEMORY_ROWS)
         if sample is None:
-            raise ValueError(f"too few samples: the stream has no {self.what} after the {self.skip} held out")
+            raise ValueError(f"too few samples: the stream has no {self.row_name} after the {self.state.skip} held out")
         return sample
 
     def map(self, functions: Sequence[Callable]) -> StreamRows:
-        """The same stream, each batch mapped by one function per array (shares the stream's position)."""
-        self.functions = list(functions)
-        return self
+        """A new view of the same stream, each batch mapped by one function per array (after those of
+        this view)."""
+        return StreamRows(self.state, _composed(self.functions, functions))
 
     def stream(self, size: int, generator: torch.Generator) -> Iterator[tuple]:
-        """Endless batches of ``size`` rows in the stream's order (``generator`` is not used)."""
-        rows = _Rows(self._training_chunks())
+        """Batches of ``size`` rows in the stream's order until it ends (``generator`` is not used)."""
+        rows = _RowQueue(self.state.training_chunks())
         while True:
             batch = rows.take(size)
             if batch is None or len(batch[0]) < size:

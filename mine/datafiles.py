@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .inputs import first_non_finite_row
+
 __all__ = ["Table", "read_table", "parse_columns"]
 
 TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
@@ -219,9 +221,10 @@ def _column_label(table: Table, j: int) -> str:
 
 
 def to_numbers(table: Table, columns: list[int]) -> np.ndarray:
-    """The selected columns as float64; the first empty, NaN, infinite or non-numeric cell is an
-    error that names its line and column."""
+    """The selected columns as float64; the first row with an empty, NaN, infinite or non-numeric cell
+    is an error that names its line and column (:func:`mine.inputs.first_non_finite_row`)."""
     out = np.empty((table.frame.shape[0], len(columns)), dtype=np.float64)
+    texts = []
     for k, j in enumerate(columns):
         cells = table.frame.iloc[:, j]
         if pd.api.types.is_numeric_dtype(cells) or pd.api.types.is_bool_dtype(cells):
@@ -229,18 +232,20 @@ def to_numbers(table: Table, columns: list[int]) -> np.ndarray:
         else:  # text (object or string dtype): numbers where they parse, NaN where not
             text = cells.astype(str).str.strip()
             values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = np.flatnonzero(~np.isfinite(values))
-        if bad.size:
-            i = int(bad[0])
-            where = f"line {table.first_line + i}" if table.first_line else f"row {i}"
-            cell = text.iloc[i]
-            what = "an empty cell" if cell == "" else f"the value {cell!r}"
-            raise ValueError(
-                f"{table.path}: {what} at {where}, {_column_label(table, j)} "
-                f"({bad.size} such cell(s) in that column); MI needs finite numbers: "
-                "drop or impute those rows first"
-            )
         out[:, k] = values
+        texts.append(text)
+    i = first_non_finite_row(out)
+    if i is not None:
+        k = int(np.argmin(np.isfinite(out[i])))
+        where = f"line {table.first_line + i}" if table.first_line else f"row {i}"
+        cell = texts[k].iloc[i]
+        what = "an empty cell" if cell == "" else f"the value {cell!r}"
+        count = int(np.count_nonzero(~np.isfinite(out[:, k])))
+        raise ValueError(
+            f"{table.path}: {what} at {where}, {_column_label(table, columns[k])} "
+            f"({count} such cell(s) in that column); MI needs finite numbers: "
+            "drop or impute those rows first"
+        )
     return out
 
 

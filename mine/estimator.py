@@ -1,9 +1,9 @@
-"""The scikit-learn face of the fitting loop: MINE for I(X; Z), DivergenceEstimator for D(P || Q).
+"""The scikit-learn face of the fitting loop, and MINE, its estimator of I(X; Z).
 
-An estimator checks its parameters when ``fit`` starts, hands the loop (:func:`mine.fitting.cross_fit`)
-one :class:`EstimatorTask` (which source its inputs make, which critic, which bound) and a
-:class:`~mine.fitting.FitPlan` built from its parameters, keeps the result as fitted attributes, and
-emits what :mod:`mine.diagnostics` finds. Saving and loading live in :mod:`mine.persistence`.
+An estimator checks its parameters when ``fit`` starts, hands :func:`mine.fitting.cross_fit` an
+:class:`EstimatorTask` (its source, critic and bound) and a :class:`~mine.fitting.FitPlan` (its
+parameters), keeps the result as fitted attributes and emits what :mod:`mine.diagnostics` finds.
+Save/load: :mod:`mine.persistence`; two samples: :mod:`mine.divergence_estimator`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sklearn.utils import check_random_state
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import persistence
+from . import diagnostics, persistence
 from ._validation import (
     DTYPES,
     Boolean,
@@ -38,32 +38,17 @@ from ._validation import (
     validate_params,
 )
 from .bounds import Bound, available_bounds, bound_parameters, get_bound
-from .critics import ACTIVATIONS, CRITICS, ScalarCritic, build_critic
-from .diagnostics import (
-    Finding,
-    ImplausibleEstimateError,
-    cap_findings,
-    check_plausible,
-    convergence_findings,
-    data_findings,
-    loader_findings,
-    log_n_findings,
-)
+from .critics import ACTIVATIONS, CRITICS, build_critic
+from .diagnostics import ImplausibleEstimateError
 from .distributed import common_seed, is_main_process, world
 from .divergences import Divergence
 from .fitting import FitPlan, Schedule, cross_fit, evaluate_folds
+from .inputs import column_names
 from .preprocessing import PREPROCESSORS
-from .sources import NEGATIVES, Source, paired_source, two_sample_source
+from .sources import NEGATIVES, Source, paired_source
 from .uncertainty import normal_interval
 
-__all__ = [
-    "MINE",
-    "DivergenceEstimator",
-    "EstimatorTask",
-    "ImplausibleEstimateError",
-    "divergence",
-    "mutual_information",
-]
+__all__ = ["MINE", "EstimatorTask", "ImplausibleEstimateError", "mutual_information"]
 
 UNITS = {"nats": 1.0, "bits": 1.0 / math.log(2.0)}
 POSITIVE = Real(0, math.inf, "neither")
@@ -75,43 +60,19 @@ def _to_units(value: float, units: str) -> float:
     return value * UNITS[units]
 
 
-def _warn(findings: Iterable[Finding], stacklevel: int) -> None:
+def _warn(findings: Iterable[diagnostics.Finding], stacklevel: int) -> None:
     """Emit findings as warnings; ``stacklevel`` counts from the caller of this function."""
     for finding in findings:
         warnings.warn(finding.message, finding.category, stacklevel=stacklevel + 1)
 
 
-def column_names(data) -> np.ndarray | None:
-    """A DataFrame's column names when all are strings (scikit-learn's ``feature_names_in_`` rule), else None."""
-    columns = getattr(data, "columns", None)
-    if columns is None or not all(isinstance(c, str) for c in columns):
-        return None
-    return np.asarray(columns, dtype=object)
-
-
 @dataclass(frozen=True)
 class EstimatorTask:
-    """What an estimator hands the fitting loop: all that differs between MINE and DivergenceEstimator.
-
-    Parameters
-    ----------
-    make_source : callable
-        ``make_source(first, second)``: the user's two inputs as a :class:`~mine.sources.Source`.
-    make_critic : callable
-        ``make_critic(dims)``: a fresh critic for inputs with ``dims`` columns (the source's ``dims``).
-    bound : Bound
-        The bound trained and reported.
-    ema_rate : float or None
-        DV's moving-average rate (None: no corrected objective).
-    dims_attributes : tuple of str
-        The fitted attributes that hold the source's ``dims`` (``x_dim_``, ``z_dim_``).
-    name_attributes : (str, str)
-        The fitted attributes for the column names of the first and second input.
-    first_name : str
-        What the first input is called in messages.
-    min_rows : int
-        The fewest rows ``evaluate`` accepts.
-    """
+    """All that differs between estimators, handed to the loop: ``make_source(first, second)`` turns
+    the user's inputs into a :class:`~mine.sources.Source`, ``make_critic(dims)`` builds a fresh
+    critic for its ``dims``; ``bound`` and ``ema_rate`` (None: no moving average) train it;
+    ``dims_attributes`` and ``name_attributes`` name the fitted attributes for the source's dims and
+    the inputs' column names; ``evaluate`` needs ``min_rows`` rows."""
 
     make_source: Callable[[Any, Any], Source]
     make_critic: Callable[[tuple[int, ...]], nn.Module]
@@ -166,19 +127,16 @@ class _VariationalEstimator(BaseEstimator):
     def _plan(self, task: EstimatorTask) -> FitPlan:
         """The loop's settings from this estimator's parameters (after fit set the dims)."""
         dims = tuple(getattr(self, a) for a in task.dims_attributes)
+        same_names = ("batch_size", "lr", "weight_decay", "folds", "heldout_fraction", "preprocessing")
+        schedule = Schedule(self.max_steps, self.eval_every, self.patience)
         return FitPlan(
-            bound=task.bound,
-            new_critic=lambda: task.make_critic(dims),
-            schedule=Schedule(self.max_steps, self.eval_every, self.patience),
-            batch_size=self.batch_size,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
+            task.bound,
+            lambda: task.make_critic(dims),
+            schedule,
             ema_rate=task.ema_rate,
-            folds=self.folds,
-            heldout_fraction=self.heldout_fraction,
-            preprocessing=self.preprocessing,
             dtype=self.dtype_,
             device=self.device_,
+            **{name: getattr(self, name) for name in same_names},
         )
 
     def _describe_inputs(self, task: EstimatorTask, source: Source, first, second) -> None:
@@ -210,8 +168,10 @@ class _VariationalEstimator(BaseEstimator):
         self.se_ = self.uncertainty_["se"]
         self.cap_ = math.log(self.batch_size) if self.bound_.needs_matrix else math.inf
         self.n_heldout_ = sum(f.n_heldout for f in self.folds_)
-        check_plausible(self.folds_, self.estimate_, self.se_, self.bound_.floor, self.lr, self.preprocessing)
-        _warn(convergence_findings(self.folds_, self.max_steps), stacklevel=3)
+        diagnostics.check_plausible(
+            self.folds_, self.estimate_, self.se_, self.bound_.floor, self.lr, self.preprocessing
+        )
+        _warn(diagnostics.convergence_findings(self.folds_, self.max_steps), stacklevel=3)
 
     # --- fitted state --------------------------------------------------------------------------------
     def _check_fitted(self) -> None:
@@ -239,12 +199,10 @@ class _VariationalEstimator(BaseEstimator):
         source = task.make_source(first, second)
         expected = tuple(getattr(self, a) for a in task.dims_attributes)
         if source.dims != expected:
-            if len(expected) == 2:
-                raise ValueError(
-                    f"expected x with {expected[0]} and z with {expected[1]} columns as in fit, "
-                    f"got {source.dims[0]} and {source.dims[1]}"
-                )
-            raise ValueError(f"expected {expected[0]} columns as in fit, got {source.dims[0]}")
+            what = " and ".join(map(str, expected))
+            raise ValueError(
+                f"expected inputs with {what} columns as in fit, got {' and '.join(map(str, source.dims))}"
+            )
         if source.n_rows < task.min_rows:
             raise ValueError(f"evaluate needs at least {task.min_rows} samples")
         return _to_units(evaluate_folds(self._plan(task), self.folds_, source), units)
@@ -355,23 +313,15 @@ class MINE(_VariationalEstimator):
 
     Attributes
     ----------
-    estimate_ : float
-        The held-out estimate in nats; ``mi(units)`` (or ``estimate(units)``) converts it.
-    folds_ : list
-        Per fold: critic, preprocessing, estimate, steps, history.
-    bound_, dtype_, device_ : the resolved bound, torch dtype and device.
-    cap_ : float
-        The largest value the bound can report: log(batch_size) for InfoNCE, else inf.
-    critic_ : nn.Module
-        The first fold's trained critic (on preprocessed inputs).
-    history_ : list of dict
-        Per evaluation: fold, step, mean training-batch estimate, held-out estimate.
-    se_ : float
-        Standard error of the estimate (``mi_interval`` gives an interval).
-    n_features_in_ : int
-        Columns of x.
-    feature_names_in_, z_feature_names_in_ : ndarray of str
-        Column names of x and of z, when they were DataFrames with string column names.
+    estimate_, se_ : float
+        The held-out estimate in nats (``mi(units)`` converts it) and its standard error.
+    folds_ : list of FoldResult
+        Per fold: selected critics, preprocessing, reports, steps, history (:mod:`mine.fitting`).
+    bound_, dtype_, device_, cap_ : the resolved bound, dtype and device; the most the bound can
+        report (log(batch_size) for InfoNCE, else inf).
+    critic_, history_ : the first selected critic; per evaluation fold, step, train and held-out values.
+    n_features_in_, feature_names_in_, z_feature_names_in_ : columns of x; names of x's and z's
+        columns (DataFrames with string column names).
 
     Examples
     --------
@@ -457,18 +407,17 @@ class MINE(_VariationalEstimator):
         task = self._start()
         source = task.make_source(x, z)
         self._describe_inputs(task, source, x, z)
-        self.n_samples_ = source.n_rows
         loader_batch = getattr(x, "batch_size", None) if z is None else None
         in_memory = source.groups[0].in_memory_sample()  # all rows, or a sample of rows read lazily
-        _warn(loader_findings(loader_batch, self.batch_size, source.streaming), stacklevel=2)
-        _warn(data_findings(*in_memory, sampled=source.lazy), stacklevel=2)
+        _warn(diagnostics.loader_findings(loader_batch, self.batch_size, source.streaming), stacklevel=2)
+        _warn(diagnostics.data_findings(*in_memory, sampled=source.lazy), stacklevel=2)
         del in_memory
         self._fit(task, source)
-        if source.streaming:  # rows read from the stream: held out, then trained on
-            self.n_samples_ = sum(f.n_heldout + f.n_train for f in self.folds_)
-        _warn(cap_findings(self.estimate_, self.cap_), stacklevel=2)
-        if not self.bound_.needs_matrix:
-            _warn(log_n_findings(self.estimate_, min(n for f in self.folds_ for n in f.report_rows)), stacklevel=2)
+        streamed = sum(f.n_heldout + f.n_train for f in self.folds_)  # a stream's rows: held out, then trained on
+        self.n_samples_ = streamed if source.n_rows is None else source.n_rows
+        rows = min(n for f in self.folds_ for n in f.report_rows)
+        _warn(diagnostics.cap_findings(self.estimate_, self.cap_), stacklevel=2)
+        _warn([] if self.bound_.needs_matrix else diagnostics.log_n_findings(self.estimate_, rows), stacklevel=2)
         return self
 
     def mi(self, units: str = "nats") -> float:
@@ -478,116 +427,6 @@ class MINE(_VariationalEstimator):
     def mi_interval(self, level: float = 0.95, units: str = "nats") -> tuple[float, float]:
         """An interval for the estimate of I(X; Z) (the same as :meth:`interval`)."""
         return self.interval(level, units)
-
-
-class DivergenceEstimator(_VariationalEstimator):
-    """Two-sample estimate of D_f(P || Q) from samples of P and of Q (variational divergence
-    minimisation, Nowozin et al. 2016).
-
-    A network V(x) is trained to maximise E_P[g_f(V)] - E_Q[f*(g_f(V))] with f, f* and g_f read
-    from :mod:`mine.divergences`; the estimate is that bound on held-out samples of both (cross-
-    fitted in ``folds`` parts of each sample). P and Q may have different sizes. Both samples go
-    through one shared per-column map (a divergence is invariant only to a common map).
-
-    The estimate is ``estimate_`` (nats), ``estimate(units)``, with ``se_`` and ``interval(level)``.
-
-    Parameters
-    ----------
-    divergence : str or Divergence
-        A row of the table (``mine.divergences.available_divergences()``).
-    divergence_params : dict or None
-        Its parameters, e.g. ``{"alpha": 2}``.
-    critic : str or nn.Module
-        "mlp" or a user module mapping (B, d) -> (B,).
-    hidden, activation, batch_size, lr, weight_decay, max_steps, folds, heldout_fraction, eval_every,
-    patience, preprocessing, device, dtype, random_state, verbose
-        As in :class:`MINE`; ``batch_size`` rows of each sample per step, and one per-column map
-        fitted on both samples.
-    """
-
-    _parameter_constraints: dict = {
-        **_VariationalEstimator._parameter_constraints,
-        "divergence": [Instance(str), Instance(Divergence)],
-        "divergence_params": [Instance(dict), None],
-        "critic": [Options(("mlp",)), Instance(nn.Module)],
-    }
-
-    def __init__(
-        self,
-        divergence: str = "kl",
-        divergence_params: dict | None = None,
-        critic: str | nn.Module = "mlp",
-        hidden: Sequence[int] = (256, 256),
-        activation: str = "elu",
-        batch_size: int = 256,
-        lr: float = 2e-4,
-        weight_decay: float = 0.0,
-        max_steps: int = 5000,
-        folds: int = 2,
-        heldout_fraction: float = 0.2,
-        eval_every: int = 50,
-        patience: int = 10,
-        preprocessing: str = "quantile",
-        device: str = "cpu",
-        dtype: str = "float32",
-        random_state: int | None = None,
-        verbose: bool = False,
-    ):
-        self._store(locals())
-
-    def _task(self) -> EstimatorTask:
-        """Two samples, a scalar critic V(x), the f-dual bound of ``divergence`` (no moving average)."""
-
-        def make_critic(dims: tuple[int, ...]) -> nn.Module:
-            if isinstance(self.critic, nn.Module):
-                return copy.deepcopy(self.critic)
-            return ScalarCritic(dims[0], self.hidden, self.activation)
-
-        return EstimatorTask(
-            make_source=two_sample_source,
-            make_critic=make_critic,
-            bound=get_bound("f", divergence=self.divergence, divergence_params=self.divergence_params),
-            ema_rate=None,
-            dims_attributes=("dim_",),
-            name_attributes=("feature_names_in_", "q_feature_names_in_"),
-        )
-
-    def fit(self, p_samples: ArrayLike, q_samples: ArrayLike) -> DivergenceEstimator:
-        """Train V on samples of P and of Q (arrays, tensors or DataFrames; (n,) or (n, d))."""
-        task = self._start()
-        source = task.make_source(p_samples, q_samples)
-        self._describe_inputs(task, source, p_samples, q_samples)
-        self._fit(task, source)
-        return self
-
-    def value(self, units: str = "nats") -> float:
-        """Deprecated: use :meth:`estimate` (``value`` names a bound's function of scores)."""
-        warnings.warn("DivergenceEstimator.value() is deprecated; use estimate()", FutureWarning, stacklevel=2)
-        return self.estimate(units)
-
-
-def divergence(
-    p_samples: ArrayLike, q_samples: ArrayLike, kind: str = "kl", units: str = "nats", **params: Any
-) -> float:
-    """One call: ``DivergenceEstimator(divergence=kind, **params).fit(p, q).estimate(units)``.
-
-    Parameters
-    ----------
-    p_samples, q_samples : array_like of shape (n_p, d) and (n_q, d)
-        Samples of P and of Q (arrays, tensors, Series or DataFrames).
-    kind : str
-        A row of the f-divergence table (``mine.divergences.available_divergences()``).
-    units : {"nats", "bits"}
-        Units of the result.
-    **params
-        Any parameter of :class:`DivergenceEstimator`.
-
-    Returns
-    -------
-    float
-        The held-out lower bound on D_f(P || Q).
-    """
-    return DivergenceEstimator(divergence=kind, **params).fit(p_samples, q_samples).estimate(units)
 
 
 def mutual_information(x: ArrayLike, z: ArrayLike, units: str = "nats", **params: Any) -> float:

@@ -395,7 +395,8 @@ def train_fold(
     plan : FitPlan
         Bound, critic factory, schedule and optimiser settings.
     train : Source
-        The training rows, prepared (tensors of the plan's dtype on its device).
+        The training rows, prepared (tensors of the plan's dtype on its device). A stream's
+        ``n_train`` is the rows its batches took.
     halves : (HeldOutHalf, HeldOutHalf)
         The two halves of the held-out rows, prepared.
     seed : int
@@ -450,7 +451,7 @@ def train_fold(
         preprocessing=preprocessing,
         reports=[report for _, report in chosen],
         report_rows=[half.rows.n_rows for half in halves[::-1]],
-        n_train=train.n_rows,
+        n_train=train.n_rows if train.n_rows is not None else step * plan.batch_size * len(train.groups),
         n_heldout=sum(half.rows.n_rows for half in halves),
         best_steps=[best.step for best in evaluations.best],
         n_steps=step,

@@ -25,10 +25,10 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ._validation import as_rows, check_paired, is_lazy_array
 from .bounds import Scores
 from .critics import all_pair_scores, shuffled_scores, two_sample_scores
-from .data import AlignedRows, ArrayReader, DatasetReader, LazyRows, StreamRows
+from .data import AlignedRows, ArrayReader, DatasetReader, LazyRows, Rows, StreamRows, index_dtype
+from .inputs import as_rows, check_paired, is_batches, is_lazy_array
 from .preprocessing import fit_preprocessor
 
 __all__ = [
@@ -38,7 +38,6 @@ __all__ = [
     "Source",
     "TwoSampleSource",
     "batch_rows",
-    "is_batches",
     "paired_source",
     "rows_of",
     "two_sample_source",
@@ -102,7 +101,7 @@ def split_indices(
     list of (ndarray, ndarray)
         Training and held-out indices per fold.
     """
-    order = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+    order = np.arange(n, dtype=index_dtype(n))
     rng.shuffle(order)  # the draws of KFold's shuffle and of ShuffleSplit's permutation
     if folds == 1:
         n_heldout = math.ceil(heldout_fraction * n)
@@ -116,7 +115,7 @@ def split_indices(
     ]
 
 
-def rows_of(*arrays, what: str = "rows") -> AlignedRows | LazyRows:
+def rows_of(*arrays, row_name: str = "rows") -> AlignedRows | LazyRows:
     """Aligned rows of validated arrays: :class:`~mine.data.LazyRows` over memory-mapped or lazily
     sliced ones (read a batch at a time), :class:`~mine.data.AlignedRows` over arrays in memory.
 
@@ -124,7 +123,7 @@ def rows_of(*arrays, what: str = "rows") -> AlignedRows | LazyRows:
     ----------
     *arrays : array_like
         Validated arrays with the same number of rows.
-    what : str
+    row_name : str
         What a row is, for messages.
 
     Returns
@@ -132,24 +131,12 @@ def rows_of(*arrays, what: str = "rows") -> AlignedRows | LazyRows:
     AlignedRows or LazyRows
     """
     if any(is_lazy_array(a) for a in arrays):
-        return LazyRows(ArrayReader(*arrays), what=what)
-    return AlignedRows(*arrays, what=what)
+        return LazyRows(ArrayReader(*arrays), row_name=row_name)
+    return AlignedRows(*arrays, row_name=row_name)
 
 
-def is_batches(data) -> bool:
-    """True for data given as batches: a DataLoader, a torch Dataset, or an iterable that is not an
-    array, tensor, list, tuple or pandas object (a generator, an iterator)."""
-    from torch.utils.data import DataLoader, Dataset
-
-    if isinstance(data, (DataLoader, Dataset)):
-        return True
-    if isinstance(data, (np.ndarray, Tensor, list, tuple, str, bytes)) or hasattr(data, "to_numpy"):
-        return False
-    return hasattr(data, "__iter__") and not is_lazy_array(data)
-
-
-def batch_rows(data, parts: int, what: str = "rows") -> AlignedRows | LazyRows | StreamRows:
-    """Rows of data given as batches, each holding ``parts`` arrays.
+def batch_rows(data, n_arrays: int, row_name: str = "rows") -> AlignedRows | LazyRows | StreamRows:
+    """Rows of data given as batches, each holding ``n_arrays`` arrays.
 
     - A ``DataLoader`` over a map-style ``Dataset`` (or the Dataset itself): the dataset's rows,
       read on demand by index (:class:`~mine.data.LazyRows`), split and batched as arrays are; the
@@ -162,10 +149,10 @@ def batch_rows(data, parts: int, what: str = "rows") -> AlignedRows | LazyRows |
     Parameters
     ----------
     data : DataLoader, Dataset or iterable
-        Yields (x, z) batches (``parts`` = 2) or sample batches (1).
-    parts : int
+        Yields (x, z) batches (``n_arrays`` = 2) or sample batches (1).
+    n_arrays : int
         Arrays per batch or dataset item.
-    what : str
+    row_name : str
         What a row is, for messages.
 
     Returns
@@ -178,24 +165,24 @@ def batch_rows(data, parts: int, what: str = "rows") -> AlignedRows | LazyRows |
     if isinstance(data, DataLoader):
         dataset = data.dataset
         collate = data.collate_fn if data.batch_size is not None else default_collate
-    if isinstance(dataset, TensorDataset) and len(dataset.tensors) == parts:  # tensors in memory: as arrays
-        names = ("x", "z") if parts == 2 else ("samples",)
-        return rows_of(*(as_rows(t, name) for t, name in zip(dataset.tensors, names)), what=what)
+    if isinstance(dataset, TensorDataset) and len(dataset.tensors) == n_arrays:  # tensors in memory: as arrays
+        names = ("x", "z") if n_arrays == 2 else ("samples",)
+        return rows_of(*(as_rows(t, name) for t, name in zip(dataset.tensors, names)), row_name=row_name)
     if isinstance(dataset, Dataset) and not isinstance(dataset, IterableDataset):
         if not hasattr(dataset, "__len__"):
             raise TypeError("a map-style Dataset needs __len__ to be split into training and held-out rows")
-        return LazyRows(DatasetReader(dataset, collate, parts), what=what)
+        return LazyRows(DatasetReader(dataset, collate, n_arrays), row_name=row_name)
     if isinstance(data, IterableDataset):
         raise TypeError("an IterableDataset yields single rows: wrap it in DataLoader(dataset, batch_size=...)")
     if not hasattr(data, "__iter__"):
         raise TypeError(f"expected a DataLoader, a Dataset or an iterable of batches, got {type(data).__name__}")
-    stream = StreamRows(data, parts, what=what)
+    stream = StreamRows.over(data, n_arrays, row_name=row_name)
     stream.split_head(STREAM_HELDOUT_ROWS)
     return stream
 
 
 def paired_source(x, z=None, negatives: str = "all") -> PairedSource:
-    """The source of an MI fit: arrays x and z (validated: :func:`~mine._validation.check_paired`),
+    """The source of an MI fit: arrays x and z (validated: :func:`~mine.inputs.check_paired`),
     or, with ``z`` None, x a DataLoader, Dataset or iterable (a list included) of (x, z) batches
     (:func:`batch_rows`).
 
@@ -238,8 +225,8 @@ def two_sample_source(p, q) -> TwoSampleSource:
     TwoSampleSource
     """
     groups = [
-        batch_rows(data, 1, what) if is_batches(data) else rows_of(as_rows(data, name), what=what)
-        for data, name, what in ((p, "p_samples", "P samples"), (q, "q_samples", "Q samples"))
+        batch_rows(data, 1, row_name) if is_batches(data) else rows_of(as_rows(data, name), row_name=row_name)
+        for data, name, row_name in ((p, "p_samples", "P samples"), (q, "q_samples", "Q samples"))
     ]
     if sum(isinstance(g, StreamRows) for g in groups) == 1:
         raise TypeError(
@@ -266,20 +253,31 @@ class _ZippedBlocks:
 
 
 class Source:
-    """Groups of aligned rows; each group is split and batched on its own."""
+    """Groups of aligned rows (:class:`~mine.data.Rows`); each group is split and batched on its own.
 
-    def __init__(self, *groups: AlignedRows):
-        self.groups = groups
+    Parameters
+    ----------
+    *groups : Rows
+        The groups: (x, z) rows for MI, the samples of P and of Q for a divergence.
+    """
 
-    def _with(self, groups: Sequence[AlignedRows]) -> Source:
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__, groups=tuple(groups))
-        return new
+    def __init__(self, *groups: Rows):
+        self.groups = tuple(groups)
+
+    def _with(self, groups: Sequence[Rows]) -> Source:
+        """A source of the same kind and settings over other rows (each subclass says how)."""
+        raise NotImplementedError
 
     @property
-    def n_rows(self) -> int:
-        """Rows in all groups together."""
-        return sum(len(g) for g in self.groups)
+    def n_rows(self) -> int | None:
+        """Rows in all groups together (None when a stream's length is unknown)."""
+        counts = [g.n_rows for g in self.groups]
+        return None if None in counts else sum(counts)
+
+    @property
+    def dims(self) -> tuple[int, ...]:
+        """Columns of the critic's inputs."""
+        raise NotImplementedError
 
     def split(
         self, folds: int, heldout_fraction: float, rng: np.random.RandomState, min_train: int = 2, min_heldout: int = 2
@@ -295,14 +293,14 @@ class Source:
             n_train, n_heldout = split_sizes(len(group), folds, heldout_fraction)
             if n_heldout < min_heldout or n_train < 2:
                 raise ValueError(
-                    f"too few samples: {len(group)} {group.what} leave {n_train} for training and "
+                    f"too few samples: {len(group)} {group.row_name} leave {n_train} for training and "
                     f"{n_heldout} held out ({how}); training needs at least 2, the held-out part "
                     f"{min_heldout}"
                 )
             if n_train < min_train:
                 raise ValueError(
                     f"batch_size={min_train} is larger than the training set ({n_train} of {len(group)} "
-                    f"{group.what}, {how}); lower batch_size or add data"
+                    f"{group.row_name}, {how}); lower batch_size or add data"
                 )
         per_group = [
             [(g.take(train), g.take(heldout)) for train, heldout in split_indices(len(g), folds, heldout_fraction, rng)]
@@ -333,7 +331,7 @@ class Source:
 
     def fit_preprocessing(self, kind: str) -> Preprocessing:
         """Per group, one fitted per-column map per array (``mine.preprocessing``), on these rows (at
-        most ``mine.data.RESIDENT_ROWS`` of them, drawn at random, when they are read lazily)."""
+        most ``mine.data.IN_MEMORY_ROWS`` of them, drawn at random, when they are read lazily)."""
         raise NotImplementedError
 
     def prepared(self, preprocessing: Preprocessing, dtype: torch.dtype, device: torch.device) -> Source:
@@ -389,17 +387,20 @@ class PairedSource(Source):
         Training negatives.
     """
 
-    def __init__(self, x, z, negatives: str = "all"):
-        super().__init__(rows_of(x, z, what="rows"))
+    def __init__(self, x=None, z=None, negatives: str = "all", rows: Rows | None = None):
+        if (rows is None) == (x is None or z is None):
+            raise TypeError("PairedSource takes arrays x and z, or rows")
+        super().__init__(rows if rows is not None else rows_of(x, z, row_name="rows"))
         self.negatives = negatives
 
     @classmethod
-    def from_rows(cls, rows: AlignedRows | LazyRows, negatives: str = "all") -> PairedSource:
+    def from_rows(cls, rows: Rows, negatives: str = "all") -> PairedSource:
         """A source over rows already stored (e.g. :class:`~mine.data.LazyRows` of a dataset)."""
-        source = object.__new__(cls)
-        Source.__init__(source, rows)
-        source.negatives = negatives
-        return source
+        return cls(negatives=negatives, rows=rows)
+
+    def _with(self, groups: Sequence[Rows]) -> PairedSource:
+        (rows,) = groups
+        return PairedSource(negatives=self.negatives, rows=rows)
 
     @property
     def dims(self) -> tuple[int, int]:
@@ -430,15 +431,21 @@ class TwoSampleSource(Source):
         Validated samples of P and of Q.
     """
 
-    def __init__(self, p, q):
-        super().__init__(rows_of(p, what="P samples"), rows_of(q, what="Q samples"))
+    def __init__(self, p=None, q=None, rows: tuple[Rows, Rows] | None = None):
+        if (rows is None) == (p is None or q is None):
+            raise TypeError("TwoSampleSource takes arrays p and q, or rows")
+        super().__init__(
+            *(rows if rows is not None else (rows_of(p, row_name="P samples"), rows_of(q, row_name="Q samples")))
+        )
 
     @classmethod
-    def from_rows(cls, p_rows, q_rows) -> TwoSampleSource:
+    def from_rows(cls, p_rows: Rows, q_rows: Rows) -> TwoSampleSource:
         """A source over rows already stored (arrays, lazily read rows or streams)."""
-        source = object.__new__(cls)
-        Source.__init__(source, p_rows, q_rows)
-        return source
+        return cls(rows=(p_rows, q_rows))
+
+    def _with(self, groups: Sequence[Rows]) -> TwoSampleSource:
+        p_rows, q_rows = groups
+        return TwoSampleSource(rows=(p_rows, q_rows))
 
     @property
     def dim(self) -> int:

@@ -57,8 +57,10 @@ def rows(label: int, n: int = ROWS) -> PairedSource:
 class FiniteStream:
     """A training source that gives ``n`` batches and ends (as a stream of batches does)."""
 
+    n_rows = None  # unknown, as a stream's
+
     def __init__(self, n: int):
-        self.n, self.n_rows = n, 8 * n
+        self.n, self.groups = n, ("one group",)
 
     def batches(self, size, generator):
         return iter([(torch.full((8, 1), 2.0, dtype=torch.float64), torch.randn(8, 1, dtype=torch.float64))] * self.n)
@@ -148,6 +150,7 @@ def test_a_stream_that_ends_is_evaluated_at_its_last_step():
     fold = fit_script([[0.1 * t for t in range(101)]] * 2, max_steps=100, train=FiniteStream(5), eval_every=2)
     assert [row["step"] for row in fold.history] == [2, 4, 5]
     assert fold.n_steps == 5 and not fold.stopped_early
+    assert fold.n_train == 5 * 8  # the rows its batches took
 
 
 def test_a_stream_with_no_batch_is_an_error():

@@ -148,7 +148,7 @@ def test_a_dataloader_over_a_map_style_dataset_is_split_and_batched_as_arrays_ar
         MINE(**FAST).fit(DataLoader(tensors, batch_size=64))
     bad = x.copy()
     bad[1234, 1] = np.nan  # read lazily, the dataset's rows are checked as they are read
-    with pytest.raises(ValueError, match="the dataset contains NaN or infinite values \\(row 1234\\)"):
+    with pytest.raises(ValueError, match="the dataset contains NaN or infinite values \\(first in row 1234\\)"):
         MINE(**FAST).fit(RowsDataset(bad, z))
 
 
@@ -189,12 +189,12 @@ def test_a_finite_stream_is_read_again_without_its_held_out_rows():
     n, size = 1200, 100
     numbers = np.arange(n, dtype=float)[:, None]
     batches = [(numbers[i : i + size], numbers[i : i + size]) for i in range(0, n, size)]
-    stream = StreamRows(batches, 2)
+    stream = StreamRows.over(batches, 2)
     heldout = stream.split_head(250)
     np.testing.assert_array_equal(heldout.arrays[0][:, 0], np.arange(250))
     seen = [int(v) for _, (x, _z) in zip(range(30), stream.stream(64, torch.Generator())) for v in x[:, 0]]
     assert min(seen) == 250 and len(seen) == 30 * 64 > 2 * (n - 250)  # more than two passes
-    one_shot = StreamRows(iter(batches), 2)
+    one_shot = StreamRows.over(iter(batches), 2)
     one_shot.split_head(250)
     assert sum(1 for _ in one_shot.stream(64, torch.Generator())) == (n - 250) // 64  # then it ends
 

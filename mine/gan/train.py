@@ -385,6 +385,108 @@ def _linear_decay(optimizers: Sequence[torch.optim.Optimizer], steps: int) -> li
     return [LambdaLR(opt, lambda done: _fading(done, steps)) for opt in optimizers]
 
 
+@dataclass
+class _Run:
+    """What one GAN run's steps share: settings, networks, losses, optimisers and random streams."""
+
+    config: GANConfig
+    models: _ToyModels | _DigitModels
+    loss: FGANLoss
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    reg: MINERegularizer | None
+    noise_gen: torch.Generator
+    eval_gen: torch.Generator
+    blur_gen: torch.Generator | None = None
+
+
+def _start_run(config: GANConfig) -> _Run:
+    """Seeds, networks, loss, optimisers and regulariser of a run, made in a fixed order (the random
+    draws of a seed do not change between versions)."""
+    torch.manual_seed(config.seed)
+    rng = np.random.RandomState(config.seed)
+    noise_gen = torch.Generator().manual_seed(config.seed + 1)
+    eval_gen = torch.Generator().manual_seed(config.seed + 2)
+    device = resolve_device(config.device)
+    models = _models(config, rng, device)
+    loss = FGANLoss(config.loss, config.generator_loss, config.label_smoothing, **config.loss_params)
+    opt_g = torch.optim.Adam(models.generator.parameters(), lr=config.lr_g, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(models.discriminator.parameters(), lr=config.lr_d, betas=(0.5, 0.999))
+    reg = None
+    if config.mine_beta > 0:
+        reg = MINERegularizer(
+            models.sample_dim,
+            config.code_dim,
+            beta=config.mine_beta,
+            lr=config.lr_mine,
+            adaptive_clip=config.adaptive_clip,
+        ).to(device)
+    return _Run(config, models, loss, opt_g, opt_d, reg, noise_gen, eval_gen)
+
+
+def _discriminator_step(run: _Run, sigma: float) -> torch.Tensor:
+    """Maximise the f-GAN bound on real vs. detached fake samples (plus R1 on the real ones)."""
+    config, models = run.config, run.models
+    z, _ = _noise(config.batch_size, config, run.noise_gen, models.device)
+    with torch.no_grad():
+        _, fake_input = models.generate(z)
+    real = models.real(config.batch_size).requires_grad_(config.r1_gamma > 0)
+    real_scores = models.discriminate(_blurred(real, sigma, run.blur_gen))
+    d_loss = run.loss.discriminator_loss(real_scores, models.discriminate(_blurred(fake_input, sigma, run.blur_gen)))
+    if config.r1_gamma > 0:
+        d_loss = d_loss + r1_penalty(real_scores, real, config.r1_gamma)
+    run.opt_d.zero_grad(set_to_none=True)
+    d_loss.backward()
+    run.opt_d.step()
+    return d_loss
+
+
+def _generator_step(run: _Run, sigma: float, step: int) -> torch.Tensor:
+    """The adversarial loss, minus beta * I(G(eps, c); c) when regularised (beta annealed)."""
+    config, models, reg = run.config, run.models, run.reg
+    z, code = _noise(config.batch_size, config, run.noise_gen, models.device)
+    flat, fake_input = models.generate(z)
+    g_loss = run.loss.generator_loss(models.discriminate(_blurred(fake_input, sigma, run.blur_gen)))
+    run.opt_g.zero_grad(set_to_none=True)
+    if reg is not None:
+        if config.mine_beta_anneal > 0:
+            reg.beta = config.mine_beta * _fading(step - 1, config.mine_beta_anneal * config.steps)
+        for _ in range(config.mine_steps - 1):  # extra statistics-network steps on fresh codes
+            extra_z, extra_code = _noise(config.batch_size, config, run.noise_gen, models.device)
+            with torch.no_grad():
+                extra_flat, _ = models.generate(extra_z)
+            reg.update(extra_flat, extra_code)
+        reg.update(flat.detach(), code)  # trained on after beta reaches 0: its estimate stays in the history
+    if reg is None or reg.beta == 0:  # annealed away: no MI gradient to compute
+        g_loss.backward()
+    else:
+        reg.backward(g_loss, reg.penalty(flat, code), models.generator.parameters())
+    run.opt_g.step()
+    return g_loss
+
+
+def _evaluation(run: _Run, step: int, losses: tuple[torch.Tensor, torch.Tensor], evaluated, seconds: float) -> dict:
+    """One history entry: losses, MI estimate and the data's metrics of the evaluated generators
+    (the weight average first, then the last weights as ``raw_*``)."""
+    d_loss, g_loss = losses
+    if not (torch.isfinite(d_loss) and torch.isfinite(g_loss)):
+        raise FloatingPointError(
+            f"GAN training diverged by step {step} (loss {run.config.loss}); lower the learning rates"
+        )
+    samples = _generated(run.models, run.config.eval_samples, run.config, run.eval_gen, evaluated)
+    metrics = run.models.evaluate(samples[0])
+    if len(samples) > 1:
+        metrics.update({f"raw_{k}": v for k, v in run.models.evaluate(samples[1]).items()})
+    return {
+        "step": step,
+        "d_loss": float(d_loss.detach()),
+        "g_loss": float(g_loss.detach()),
+        "mi": run.reg.last_estimate if run.reg else None,
+        "seconds": seconds,
+        **metrics,
+    }
+
+
 def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool = False) -> dict:
     """Train one GAN.
 
@@ -407,88 +509,26 @@ def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool =
     """
     config.validate()
     config = config.resolved()
-    torch.manual_seed(config.seed)
-    rng = np.random.RandomState(config.seed)
-    noise_gen = torch.Generator().manual_seed(config.seed + 1)
-    eval_gen = torch.Generator().manual_seed(config.seed + 2)
-    device = resolve_device(config.device)
-    models = _models(config, rng, device)
-    loss = FGANLoss(config.loss, config.generator_loss, config.label_smoothing, **config.loss_params)
-    opt_g = torch.optim.Adam(models.generator.parameters(), lr=config.lr_g, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(models.discriminator.parameters(), lr=config.lr_d, betas=(0.5, 0.999))
-    reg = None
-    if config.mine_beta > 0:
-        reg = MINERegularizer(
-            models.sample_dim,
-            config.code_dim,
-            beta=config.mine_beta,
-            lr=config.lr_mine,
-            adaptive_clip=config.adaptive_clip,
-        ).to(device)
+    run = _start_run(config)
+    models = run.models
     averaged = _averaged(models.generator, config.generator_ema)
     evaluated = (None,) if averaged is None else (averaged.module, None)
-    optimizers = [opt_g, opt_d] + ([reg.trainer.optimizer] if reg is not None else [])
+    optimizers = [run.opt_g, run.opt_d] + ([run.reg.trainer.optimizer] if run.reg is not None else [])
     schedulers = _linear_decay(optimizers, config.steps) if config.lr_decay == "linear" else []
-    blur_gen = torch.Generator().manual_seed(config.seed + 3)
+    run.blur_gen = torch.Generator().manual_seed(config.seed + 3)
     history: list[dict] = []
     start = time.perf_counter()
     for step in tqdm(range(1, config.steps + 1), disable=not progress, desc=f"GAN {config.data}/{config.loss}"):
         sigma = config.instance_noise * _fading(step - 1, config.steps / 2)
-        # discriminator: maximise the f-GAN bound on real vs. detached fake samples
-        z, _ = _noise(config.batch_size, config, noise_gen, device)
-        with torch.no_grad():
-            _, fake_input = models.generate(z)
-        real = models.real(config.batch_size).requires_grad_(config.r1_gamma > 0)
-        real_scores = models.discriminate(_blurred(real, sigma, blur_gen))
-        d_loss = loss.discriminator_loss(real_scores, models.discriminate(_blurred(fake_input, sigma, blur_gen)))
-        if config.r1_gamma > 0:
-            d_loss = d_loss + r1_penalty(real_scores, real, config.r1_gamma)
-        opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        opt_d.step()
-        # generator: adversarial loss, minus beta * I(G(eps, c); c) when regularised
-        z, code = _noise(config.batch_size, config, noise_gen, device)
-        flat, fake_input = models.generate(z)
-        g_loss = loss.generator_loss(models.discriminate(_blurred(fake_input, sigma, blur_gen)))
-        opt_g.zero_grad(set_to_none=True)
-        if reg is not None:
-            if config.mine_beta_anneal > 0:
-                reg.beta = config.mine_beta * _fading(step - 1, config.mine_beta_anneal * config.steps)
-            for _ in range(config.mine_steps - 1):  # extra statistics-network steps on fresh codes
-                extra_z, extra_code = _noise(config.batch_size, config, noise_gen, device)
-                with torch.no_grad():
-                    extra_flat, _ = models.generate(extra_z)
-                reg.update(extra_flat, extra_code)
-            reg.update(flat.detach(), code)  # trained on after beta reaches 0: its estimate stays in the history
-        if reg is None or reg.beta == 0:  # annealed away: no MI gradient to compute
-            g_loss.backward()
-        else:
-            reg.backward(g_loss, reg.penalty(flat, code), models.generator.parameters())
-        opt_g.step()
+        d_loss = _discriminator_step(run, sigma)
+        g_loss = _generator_step(run, sigma, step)
         if averaged is not None:
             averaged.update_parameters(models.generator)
         for scheduler in schedulers:
             scheduler.step()
         if step % config.eval_every == 0 or step == config.steps:  # checked here, not at every step
-            if not (torch.isfinite(d_loss) and torch.isfinite(g_loss)):
-                raise FloatingPointError(
-                    f"GAN training diverged by step {step} (loss {config.loss}); lower the learning rates"
-                )
-            samples = _generated(models, config.eval_samples, config, eval_gen, evaluated)
-            metrics = models.evaluate(samples[0])
-            if averaged is not None:
-                metrics.update({f"raw_{k}": v for k, v in models.evaluate(samples[1]).items()})
-            history.append(
-                {
-                    "step": step,
-                    "d_loss": float(d_loss.detach()),
-                    "g_loss": float(g_loss.detach()),
-                    "mi": reg.last_estimate if reg else None,
-                    "seconds": time.perf_counter() - start,
-                    **metrics,
-                }
-            )
-    samples = _generated(models, config.eval_samples, config, eval_gen, evaluated[:1])[0]
+            history.append(_evaluation(run, step, (d_loss, g_loss), evaluated, time.perf_counter() - start))
+    samples = _generated(models, config.eval_samples, config, run.eval_gen, evaluated[:1])[0]
     result = {
         "config": dataclasses.asdict(config),
         "history": history,
