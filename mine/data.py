@@ -58,16 +58,21 @@ class Rows(Protocol):
     row_name: str
 
     @property
-    def n_rows(self) -> int | None: ...
+    def n_rows(self) -> int | None:
+        """Rows, or None when unknown (a stream)."""
 
     @property
-    def dims(self) -> tuple[int, ...] | None: ...
+    def dims(self) -> tuple[int, ...] | None:
+        """Columns of each array (None for a stream not read yet)."""
 
-    def map(self, functions: Sequence[Callable]) -> Rows: ...
+    def map(self, functions: Sequence[Callable]) -> Rows:
+        """A new object whose rows are mapped by one function per array."""
 
-    def in_memory_sample(self) -> tuple: ...
+    def in_memory_sample(self) -> tuple:
+        """Rows in memory (all, or a bounded sample), one array per part."""
 
-    def stream(self, size: int, generator: torch.Generator) -> Iterator[tuple]: ...
+    def stream(self, size: int, generator: torch.Generator) -> Iterator[tuple]:
+        """Training batches of ``size`` rows."""
 
 
 @runtime_checkable
@@ -77,11 +82,14 @@ class IndexedRows(Rows, Protocol):
 
     def __len__(self) -> int: ...
 
-    def take(self, index) -> IndexedRows: ...
+    def take(self, index) -> IndexedRows:
+        """The rows at positions ``index``."""
 
-    def sample(self, max_rows: int, rng: np.random.RandomState) -> AlignedRows: ...
+    def sample(self, max_rows: int, rng: np.random.RandomState) -> AlignedRows:
+        """At most ``max_rows`` rows drawn with ``rng``, in memory."""
 
-    def blocks(self, n_blocks: int) -> Sequence[tuple]: ...
+    def blocks(self, n_blocks: int) -> Sequence[tuple]:
+        """The rows cut into ``n_blocks`` contiguous evaluation blocks."""
 
 
 def index_dtype(n: int) -> type[np.signedinteger]:

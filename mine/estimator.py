@@ -68,11 +68,20 @@ def _warn(findings: Iterable[diagnostics.Finding], stacklevel: int) -> None:
 
 @dataclass(frozen=True)
 class EstimatorTask:
-    """All that differs between estimators, handed to the loop: ``make_source(first, second)`` turns
-    the user's inputs into a :class:`~mine.sources.Source`, ``make_critic(dims)`` builds a fresh
-    critic for its ``dims``; ``bound`` and ``ema_rate`` (None: no moving average) train it;
-    ``dims_attributes`` and ``name_attributes`` name the fitted attributes for the source's dims and
-    the inputs' column names; ``evaluate`` needs ``min_rows`` rows."""
+    """All that differs between estimators, handed to the loop.
+
+    Parameters
+    ----------
+    make_source, make_critic : callable
+        ``make_source(first, second)``: the inputs as a Source; ``make_critic(dims)``: a fresh critic.
+    bound : Bound
+        Trained and reported; ``ema_rate`` (None: none) corrects DV's gradient.
+    ema_rate : float or None
+    dims_attributes, name_attributes : tuple of str
+        Fitted attributes for the source's dims and for the inputs' column names.
+    min_rows : int
+        The fewest rows ``evaluate`` accepts.
+    """
 
     make_source: Callable[[Any, Any], Source]
     make_critic: Callable[[tuple[int, ...]], nn.Module]
@@ -127,17 +136,10 @@ class _VariationalEstimator(BaseEstimator):
     def _plan(self, task: EstimatorTask) -> FitPlan:
         """The loop's settings from this estimator's parameters (after fit set the dims)."""
         dims = tuple(getattr(self, a) for a in task.dims_attributes)
-        same_names = ("batch_size", "lr", "weight_decay", "folds", "heldout_fraction", "preprocessing")
-        schedule = Schedule(self.max_steps, self.eval_every, self.patience)
-        return FitPlan(
-            task.bound,
-            lambda: task.make_critic(dims),
-            schedule,
-            ema_rate=task.ema_rate,
-            dtype=self.dtype_,
-            device=self.device_,
-            **{name: getattr(self, name) for name in same_names},
-        )
+        names = ("batch_size", "lr", "weight_decay", "folds", "heldout_fraction", "preprocessing")
+        loop = {"schedule": Schedule(self.max_steps, self.eval_every, self.patience), "ema_rate": task.ema_rate}
+        loop |= {"dtype": self.dtype_, "device": self.device_, **{name: getattr(self, name) for name in names}}
+        return FitPlan(task.bound, lambda: task.make_critic(dims), **loop)
 
     def _describe_inputs(self, task: EstimatorTask, source: Source, first, second) -> None:
         """Fitted input attributes: the dims, ``n_features_in_`` and, from DataFrames with string
@@ -155,25 +157,21 @@ class _VariationalEstimator(BaseEstimator):
     def _fit(self, task: EstimatorTask, source: Source) -> None:
         """Cross-fit the source; the estimate, its uncertainty and the folds as fitted attributes;
         an error for an implausible estimate, a warning for training that had not finished."""
-        distributed = world()[1] > 1
-        rng = check_random_state(common_seed() if distributed and self.random_state is None else self.random_state)
+        shared = world()[1] > 1 and self.random_state is None  # several processes draw one seed
+        rng = check_random_state(common_seed() if shared else self.random_state)
         plan = self._plan(task)
         hidden = not self.verbose or not is_main_process()
         total = self.max_steps * (1 if source.streaming else self.folds)
         with tqdm(total=total, disable=hidden, desc=type(self).__name__, leave=False) as bar:
             result = cross_fit(plan, source, rng, bar)
-        self.folds_ = result.folds
-        self.estimate_ = result.estimate
-        self.uncertainty_ = result.uncertainty
+        self.folds_, self.estimate_, self.uncertainty_ = result.folds, result.estimate, result.uncertainty
         self.se_ = self.uncertainty_["se"]
         self.cap_ = math.log(self.batch_size) if self.bound_.needs_matrix else math.inf
         self.n_heldout_ = sum(f.n_heldout for f in self.folds_)
-        diagnostics.check_plausible(
-            self.folds_, self.estimate_, self.se_, self.bound_.floor, self.lr, self.preprocessing
-        )
+        floor, lr = self.bound_.floor, self.lr
+        diagnostics.check_plausible(self.folds_, self.estimate_, self.se_, floor, lr, self.preprocessing)
         _warn(diagnostics.convergence_findings(self.folds_, self.max_steps), stacklevel=3)
 
-    # --- fitted state --------------------------------------------------------------------------------
     def _check_fitted(self) -> None:
         if not hasattr(self, "estimate_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
@@ -215,8 +213,7 @@ class _VariationalEstimator(BaseEstimator):
 
     @property
     def critic_(self) -> nn.Module | None:
-        """The first trained critic that a held-out half selected (``folds_[k].critics`` for all of
-        them); None when no trained step beat the constant critic anywhere."""
+        """The first selected critic (``folds_[k].critics``: all); None when none beat the constant one."""
         self._check_fitted()
         return next((c for f in self.folds_ for c in f.critics if c is not None), None)
 
@@ -227,9 +224,8 @@ class _VariationalEstimator(BaseEstimator):
         return [row for f in self.folds_ for row in f.history]
 
     def plot_history(self, ax=None, units: str = "nats"):
-        """Training curves (matplotlib, an optional dependency): per fold the mean training-batch
-        estimate and the held-out estimate over steps, each half's selected step marked, and the final
-        estimate with its 95% interval. Returns the matplotlib Axes."""
+        """Per fold the training and held-out curves, the selected steps, the estimate and its 95%
+        interval (matplotlib, optional). Returns the matplotlib Axes."""
         self._check_fitted()
         from .plotting import plot_history
 
@@ -331,7 +327,6 @@ class MINE(_VariationalEstimator):
     >>> est = MINE(max_steps=300, random_state=0).fit(x, z)
     >>> 0.5 < est.mi() < 1.0   # the truth is 0.830 nats
     True
-    >>> GridSearchCV(MINE(max_steps=300), {"lr": [1e-4, 1e-3]}, cv=2).fit(x, z)  # doctest: +SKIP
     """
 
     _parameter_constraints: dict = {

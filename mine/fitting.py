@@ -282,7 +282,23 @@ def evaluation_blocks(source: Source, bound: Bound, batch_size: int, shard: bool
     other bounds pool all blocks' scores, so their blocks stop at ``EVAL_BLOCK_ROWS`` rows (all-pairs
     scoring costs B^2 critic calls per block: a concat critic at B = 1,024 would need gigabytes).
     With several processes and ``shard`` (inside a fit) each rank gets its share of the blocks, when
-    the bound pools."""
+    the bound pools.
+
+    Parameters
+    ----------
+    source : Source
+        Prepared rows.
+    bound : Bound
+        The bound evaluated on the blocks.
+    batch_size : int
+        The training batch.
+    shard : bool
+        Only this rank's share of the blocks.
+
+    Returns
+    -------
+    A list of blocks, or a re-iterable of blocks read lazily.
+    """
     rows = batch_size if bound.needs_matrix else min(batch_size, EVAL_BLOCK_ROWS)
     return source.blocks(rows, world() if shard and can_pool(bound) else (0, 1))
 
@@ -297,7 +313,28 @@ def evaluate(
 ) -> torch.Tensor:
     """The bound on evaluation blocks, every block's scores pooled. ``across_ranks`` (inside a fit,
     with blocks from ``evaluation_blocks(shard=True)``): the ranks' pooled sums added. After a fit
-    nothing is collective, so one rank alone may evaluate."""
+    nothing is collective, so one rank alone may evaluate.
+
+    Parameters
+    ----------
+    critic : nn.Module
+        The critic, put in eval mode without gradients while it scores.
+    source : Source
+        Prepared rows.
+    bound : Bound
+        What is computed from the scores.
+    blocks : sequence
+        From :func:`evaluation_blocks`.
+    across_ranks : bool
+        Add the ranks' pooled sums.
+    device : torch.device or str
+        Where the sums are reduced.
+
+    Returns
+    -------
+    Tensor
+        The pooled bound.
+    """
     pooled = PooledValue(bound)
     with _evaluating(critic):
         for block in blocks:
@@ -385,7 +422,7 @@ def train_fold(
 ) -> FoldResult:
     """Train one critic on ``train`` (prepared rows) and report it honestly on ``halves``.
 
-    The critic is ``plan.new_critic()`` under ``torch.manual_seed(seed)``; batches are drawn with a
+    The critic is ``plan.new_critic()`` under ``torch.manual_seed(seed)``, batches are drawn with a
     generator seeded by ``seed``. Evaluations happen every ``eval_every`` steps, at ``max_steps``
     and where a stream of batches ends; each half keeps its best step (:class:`BestStep`) and the
     other half reports it; :class:`Patience` on the rows-weighted mean of both halves stops early.
@@ -394,15 +431,10 @@ def train_fold(
     ----------
     plan : FitPlan
         Bound, critic factory, schedule and optimiser settings.
-    train : Source
-        The training rows, prepared (tensors of the plan's dtype on its device). A stream's
-        ``n_train`` is the rows its batches took.
-    halves : (HeldOutHalf, HeldOutHalf)
-        The two halves of the held-out rows, prepared.
-    seed : int
-        Seed of the initial weights and of the batches.
-    fold : int
-        The fold's number, recorded in the history.
+    train, halves : Source, (HeldOutHalf, HeldOutHalf)
+        Training rows and the held-out halves, prepared (a stream's ``n_train``: the rows it gave).
+    seed, fold : int
+        Seed of the initial weights and of the batches; the fold's number in the history.
     progress : tqdm-like or None
         Told of every step and evaluation.
     preprocessing : tuple
@@ -463,7 +495,15 @@ def train_fold(
 
 def check_processes(source: Source, batch_size: int) -> None:
     """With several processes (:mod:`mine.distributed`): the same rows on every rank, a batch that
-    splits evenly over the ranks, and no stream (a stream's batches differ between ranks)."""
+    splits evenly over the ranks, and no stream (a stream's batches differ between ranks).
+
+    Parameters
+    ----------
+    source : Source
+        The fit's rows.
+    batch_size : int
+        The global batch.
+    """
     size = world()[1]
     if size == 1:
         return
@@ -524,8 +564,8 @@ def cross_fit(plan: FitPlan, source: Source, rng: np.random.RandomState, progres
     for k, ((train, _), halving, seed) in enumerate(zip(splits, halvings, seeds)):
         preprocessing = train.fit_preprocessing(plan.preprocessing)
         rows = [part.prepared(preprocessing, plan.dtype, plan.device) for part in halving]
-        sample = np.random.RandomState(int(seed))
-        halves = tuple(HeldOutHalf.of(part, SELECTION_ROWS, sample) for part in rows)
+        selection_rng = np.random.RandomState(int(seed))  # draws the selection rows of a large half
+        halves = tuple(HeldOutHalf.of(part, SELECTION_ROWS, selection_rng) for part in rows)
         prepared = train.prepared(preprocessing, plan.dtype, plan.device)
         fold = train_fold(plan, prepared, halves, int(seed), k, progress, preprocessing)
         if fold.collapsed:
@@ -543,7 +583,21 @@ def cross_fit(plan: FitPlan, source: Source, rng: np.random.RandomState, progres
 
 def evaluate_folds(plan: FitPlan, folds: Sequence[FoldResult], source: Source) -> float:
     """Every selected critic of ``folds`` on new rows (``source``, not yet preprocessed) with its
-    fold's preprocessing, averaged; the constant critic counts as the bound's floor."""
+    fold's preprocessing, averaged; the constant critic counts as the bound's floor.
+
+    Parameters
+    ----------
+    plan : FitPlan
+        The fit's bound, batch size, dtype and device.
+    folds : sequence of FoldResult
+        The fitted folds.
+    source : Source
+        The new rows.
+
+    Returns
+    -------
+    float
+    """
     values = []
     for fold in folds:
         prepared = source.prepared(fold.preprocessing, plan.dtype, plan.device)

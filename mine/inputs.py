@@ -150,7 +150,19 @@ def check_finite(array: np.ndarray, name: str, row_numbers: np.ndarray | None = 
 
 def as_2d_float(data, name: str) -> np.ndarray:
     """A numeric 1-D or 2-D input in memory (array, tensor, list, Series, DataFrame) as a float64
-    array of shape (n, d); clear errors otherwise."""
+    array of shape (n, d); clear errors otherwise.
+
+    Parameters
+    ----------
+    data : array_like
+        The input.
+    name : str
+        What the input is called in messages.
+
+    Returns
+    -------
+    ndarray of shape (n, d)
+    """
     if isinstance(data, torch.Tensor):
         data = data.detach().cpu().numpy()
     if hasattr(data, "to_numpy") and getattr(data, "ndim", None) == 2 and hasattr(data, "dtypes"):  # DataFrame
@@ -171,7 +183,19 @@ def as_2d_float(data, name: str) -> np.ndarray:
 
 def check_lazy_array(data, name: str):
     """A memory-mapped or lazily sliced array checked without a full copy: numeric, real, 1-D or
-    2-D, not empty, and finite (scanned ``SCAN_ROWS`` rows at a time). Returned as it is."""
+    2-D, not empty, and finite (scanned ``SCAN_ROWS`` rows at a time).
+
+    Parameters
+    ----------
+    data : array-like read a slice at a time
+        ``np.memmap``, an h5py or zarr dataset.
+    name : str
+        What the input is called in messages.
+
+    Returns
+    -------
+    The input as it is.
+    """
     check_numeric_dtype(data.dtype, name)
     check_shape(data.shape, name)
     for start in range(0, data.shape[0], SCAN_ROWS):
@@ -180,13 +204,36 @@ def check_lazy_array(data, name: str):
 
 
 def as_rows(data, name: str):
-    """``check_lazy_array`` for storage read a slice at a time, else ``as_2d_float``."""
+    """``check_lazy_array`` for storage read a slice at a time, else ``as_2d_float``.
+
+    Parameters
+    ----------
+    data : array_like or storage read a slice at a time
+        The input, and ``name`` its name in messages.
+    name : str
+
+    Returns
+    -------
+    The storage as it is, or a float64 array of shape (n, d).
+    """
     return check_lazy_array(data, name) if is_lazy_array(data) else as_2d_float(data, name)
 
 
 def check_paired(x, z, x_name: str = "x", z_name: str = "z") -> tuple:
     """Validate a pair of inputs whose rows are joint samples: each valid, the same number of rows
-    (memory-mapped inputs are checked in chunks and returned as they are, see :func:`as_rows`)."""
+    (memory-mapped inputs are checked in chunks and returned as they are, see :func:`as_rows`).
+
+    Parameters
+    ----------
+    x, z : array_like
+        The paired inputs.
+    x_name, z_name : str
+        What they are called in messages.
+
+    Returns
+    -------
+    (x, z) as :func:`as_rows` returns them.
+    """
     x = as_rows(x, x_name)
     z = as_rows(z, z_name)
     if x.shape[0] != z.shape[0]:

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 from scipy.special import digamma
-from sklearn.utils import check_array, check_consistent_length
+from sklearn.utils import check_array
 
 from ._validation import Integer, Options, validate_params
 from .preprocessing import PREPROCESSORS, fit_preprocessor
@@ -52,7 +52,8 @@ def ksg(x: ArrayLike, z: ArrayLike, k: int = 3, preprocessing: str = "quantile",
         The estimate in nats; it can be slightly negative for independent data and is not clipped.
     """
     x, z = (_columns(a, name) for a, name in ((x, "x"), (z, "z")))
-    check_consistent_length(x, z)
+    if len(x) != len(z):
+        raise ValueError(f"x and z must have the same number of rows (samples), got {len(x)} and {len(z)}")
     n = x.shape[0]
     validate_params(
         "ksg", {"k": [Integer(1)], "preprocessing": [Options(PREPROCESSORS)]}, {"k": k, "preprocessing": preprocessing}
