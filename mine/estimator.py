@@ -46,7 +46,7 @@ from .fitting import FitPlan, Schedule, cross_fit, evaluate_folds
 from .inputs import column_names
 from .preprocessing import PREPROCESSORS
 from .sources import NEGATIVES, Source, paired_source
-from .uncertainty import normal_interval
+from .uncertainty import lower_confidence_bound, normal_interval
 
 __all__ = ["MINE", "EstimatorTask", "ImplausibleEstimateError", "mutual_information"]
 
@@ -182,12 +182,19 @@ class _VariationalEstimator(BaseEstimator):
         return _to_units(self.estimate_, units)
 
     def interval(self, level: float = 0.95, units: str = "nats") -> tuple[float, float]:
-        """A normal interval estimate -/+ z se at ``level``: the uncertainty of the held-out bound's
-        estimate (a lower bound: at high MI the whole interval can sit below the truth)."""
+        """estimate -/+ z se: an interval for the estimator's *expectation at this n*, a lower bound
+        on the truth (at high MI the whole interval can sit below the truth; see :meth:`lower`)."""
         self._check_fitted()
         validate_params("interval", {"level": [Real(0, 1, "neither")]}, {"level": level})
         low, high = normal_interval(self.estimate_, self.se_, level)
         return _to_units(low, units), _to_units(high, units)
+
+    def lower(self, level: float = 0.95, units: str = "nats") -> float:
+        """A one-sided lower confidence bound L on the quantity: it is at least L at ``level``
+        (``max(floor, estimate - z_level se)``; the estimate is a held-out lower bound)."""
+        self._check_fitted()
+        validate_params("lower", {"level": [Real(0, 1, "neither")]}, {"level": level})
+        return _to_units(lower_confidence_bound(self.estimate_, self.se_, level, self.bound_.floor), units)
 
     def evaluate(self, first: ArrayLike, second: ArrayLike, units: str = "nats") -> float:
         """The fitted critics' bound on new data (each fold's selected critics with that fold's
@@ -261,10 +268,8 @@ class MINE(_VariationalEstimator):
         The statistics network: "cosine" (S = s cos(g(x), h(z)), unit-length embeddings times a
         learnable temperature s; tracks high MI with DV), "separable" (S = g(x) h(z)^T),
         "concat" (an MLP on [x; z]) or a module following the protocol of :mod:`mine.critics`.
-    hidden : sequence of int
-        Hidden layer widths of the built-in critics.
-    activation : str
-        Activation of the built-in critics' hidden layers.
+    hidden, activation : sequence of int, str
+        Hidden layer widths and their activation, for the built-in critics.
     embed_dim : int
         Embedding size of the separable and cosine critics.
     negatives : str
@@ -272,18 +277,14 @@ class MINE(_VariationalEstimator):
         deranged (MINE paper).
     batch_size : int
         Rows per training batch (and per evaluation block for InfoNCE).
-    lr : float
-        Adam's learning rate.
-    weight_decay : float
-        Adam's weight decay.
+    lr, weight_decay : float
+        Adam's learning rate and weight decay.
     ema_rate : float or None
         Rate of the moving average in the DV gradient correction (0 or None turns it off).
     smile_tau : float
         Clipping threshold of the SMILE bound.
-    divergence : str
-        The f-divergence of bound "f", a row of :mod:`mine.divergences`.
-    divergence_params : dict or None
-        Parameters of that divergence, e.g. {"alpha": 2}.
+    divergence, divergence_params : str, dict or None
+        The f-divergence of bound "f" (a row of :mod:`mine.divergences`) and its parameters.
     max_steps : int
         The most training steps per fold.
     folds : int
@@ -419,8 +420,12 @@ class MINE(_VariationalEstimator):
         """The held-out estimate of I(X; Z) in ``"nats"`` or ``"bits"`` (the same as :meth:`estimate`)."""
         return self.estimate(units)
 
+    def mi_lower(self, level: float = 0.95, units: str = "nats") -> float:
+        """L such that I(X; Z) >= L with confidence ``level`` (at least 0 for MI; :meth:`lower`)."""
+        return self.lower(level, units)
+
     def mi_interval(self, level: float = 0.95, units: str = "nats") -> tuple[float, float]:
-        """An interval for the estimate of I(X; Z) (the same as :meth:`interval`)."""
+        """An interval for the estimator's expectation at this n, not for I(X; Z) (:meth:`interval`)."""
         return self.interval(level, units)
 
 

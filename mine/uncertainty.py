@@ -26,7 +26,7 @@ from torch import Tensor
 
 from .bounds import Bound, PairWeights, PooledValue, Scores
 
-__all__ = ["bootstrap_values", "normal_interval", "resample_weights", "standard_error"]
+__all__ = ["bootstrap_values", "lower_confidence_bound", "normal_interval", "resample_weights", "standard_error"]
 
 
 def _counts(n: int, draws: int, generator: torch.Generator, like: Tensor) -> Tensor:
@@ -158,3 +158,25 @@ def normal_interval(estimate: float, se: float, level: float) -> tuple[float, fl
     """
     half = float(norm.ppf(0.5 + level / 2)) * se
     return estimate - half, estimate + half
+
+
+def lower_confidence_bound(estimate: float, se: float, level: float, floor: float = -math.inf) -> float:
+    """max(floor, estimate - z_level se): one-sided, below the estimate's expectation with
+    probability ``level`` when the estimate is normal with standard error ``se``. For a held-out
+    lower bound, whose expectation is at most the truth, it is a lower confidence bound on the
+    truth; ``floor`` is a value the truth cannot be below (0 for MI).
+
+    Parameters
+    ----------
+    estimate, se : float
+        The estimate and its standard error.
+    level : float
+        Confidence in (0, 1).
+    floor : float
+        The smallest value the quantity can take.
+
+    Returns
+    -------
+    float
+    """
+    return max(floor, estimate - float(norm.ppf(level)) * se)

@@ -134,6 +134,19 @@ def test_every_estimate_has_a_standard_error_and_an_interval(gaussian_pair):
         est.mi_interval(1.5)
 
 
+def test_the_lower_confidence_bound_is_one_sided_and_never_below_the_floor(gaussian_pair):
+    est = quiet_fit(MINE(**FAST), *gaussian_pair)
+    assert est.mi_lower(0.95) == pytest.approx(max(0.0, est.mi() - norm.ppf(0.95) * est.se_))
+    assert est.mi_lower(0.95) > est.mi_interval(0.95)[0]  # one-sided: z 1.645, not 1.960
+    assert est.mi_lower(0.99) < est.mi_lower(0.95) < est.mi_lower(0.5) == pytest.approx(est.mi())
+    assert est.mi_lower(units="bits") == pytest.approx(est.mi_lower() / math.log(2))
+    with pytest.raises(ValueError, match="lower: level must be a number in \\(0, 1\\)"):
+        est.mi_lower(1.0)
+    rng = np.random.default_rng(0)
+    independent = quiet_fit(MINE(**FAST), rng.normal(size=(600, 2)), rng.normal(size=(600, 2)))
+    assert independent.mi_lower() == 0.0 <= independent.mi()  # MI cannot be negative: L stops at 0
+
+
 def test_a_fit_that_cannot_generalise_is_an_error_not_a_number():
     # the hostile case: a huge learning rate without the moving average, nearly deterministic data
     rng = np.random.default_rng(2024)
@@ -257,6 +270,7 @@ def test_cli_reports_the_interval_and_warns_on_overlapping_columns(tmp_path, cap
     assert main([*args, "--x", "0,1", "--z", "1,2", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     low, high = report["interval_95"]
+    assert report["mi_lower_95"] == pytest.approx(max(0.0, report["mi"] - 1.644854 * report["se"]), rel=1e-6)
     assert report["se"] > 0 and (low + high) / 2 == pytest.approx(report["mi"])
     assert (high - low) / 2 == pytest.approx(1.959964 * report["se"], rel=1e-6)
     assert any("--x and --z select the same column(s) [1]" in w for w in report["warnings"])
