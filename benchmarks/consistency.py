@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import logsumexp
 from scipy.stats import norm
 
 from mine import MINE, ksg
@@ -68,6 +69,43 @@ def _student(dim: int, nu: float, gaussian_mi: float) -> tuple[Sampler, float]:
     return (lambda n, rng: sample_student_t(n, rho, dim, nu, random_state=rng)), mi_student_t(rho, dim, nu)
 
 
+def _sparse(dim: int, informative: int = 2, rho: float = 0.8, warp=None) -> tuple[Sampler, float]:
+    """dim x dim with the MI in ``informative`` coordinate pairs (correlation rho) and the other
+    dim - informative pairs independent noise; ``warp`` maps every column of both sides."""
+
+    def sample(n, rng):
+        x, z = rng.standard_normal((n, dim)), rng.standard_normal((n, dim))
+        z[:, :informative] = rho * x[:, :informative] + math.sqrt(1 - rho**2) * z[:, :informative]
+        return (warp(x), warp(z)) if warp else (x, z)
+
+    return sample, float(mi_correlated(rho, informative))
+
+
+LABEL_MEANS = 2.0 * np.eye(4, 5)  # four classes in 5-D, each mean 2 along its own axis
+
+
+def label_mi(means: np.ndarray, n: int = 200_000, seed: int = 12345) -> float:
+    """I(X; Z) of a label Z uniform on the rows of ``means`` and X | Z=k ~ N(means[k], I):
+    log K - E[H(Z | X)], the expectation by Monte Carlo over n draws (standard error about 0.002
+    nats for LABEL_MEANS: 0.9196 +- 0.0018)."""
+    rng = np.random.RandomState(seed)
+    k = rng.randint(len(means), size=n)
+    x = means[k] + rng.standard_normal((n, means.shape[1]))
+    logits = -0.5 * ((x[:, None, :] - means[None]) ** 2).sum(axis=-1)
+    log_posterior = logits[np.arange(n), k] - logsumexp(logits, axis=1)
+    return float(math.log(len(means)) + log_posterior.mean())
+
+
+def _label(means: np.ndarray) -> tuple[Sampler, float]:
+    """x continuous, z the class label (one integer column: discrete, many ties)."""
+
+    def sample(n, rng):
+        k = rng.randint(len(means), size=n)
+        return means[k] + rng.standard_normal((n, means.shape[1])), k[:, None].astype(np.float64)
+
+    return sample, label_mi(means)
+
+
 def tasks() -> dict[str, tuple[Sampler, float]]:
     """name -> (sampler, true MI in nats)."""
     return {
@@ -82,6 +120,13 @@ def tasks() -> dict[str, tuple[Sampler, float]]:
         "student-t nu=3 10x10": _student(10, 3.0, 2.0),
         "normal 25x25": _gaussian(25, 5.0),
         "asinh 25x25": _gaussian(25, 2.0, np.arcsinh, np.arcsinh),
+        # issue 26's failure families: the MI in 2 of 25 or 50 coordinate pairs, dense, a label
+        "sparse 25x25": _sparse(25),
+        "sparse cube 25x25": _sparse(25, warp=lambda a: a**3),
+        "sparse 50x50": _sparse(50),
+        "sparse asinh 50x50": _sparse(50, warp=lambda a: np.arcsinh(5 * a)),
+        "dense 25x25": _gaussian(25, 1.3),
+        "label 5x1": _label(LABEL_MEANS),
     }
 
 
@@ -99,6 +144,9 @@ CANDIDATES: dict[str, dict] = {
     "MINE js p30": {"critic": "separable", "bound": "js", "patience": 30, "preprocessing": "quantile"},
     "MINE dv p10 standard": {"critic": "separable", "bound": "dv", "patience": 10, "preprocessing": "standard"},
     "MINE dv p10 cosine": {"bound": "dv", "patience": 10, "preprocessing": "quantile", "critic": "cosine"},
+    # issue 26's screen: less capacity against overfitting many noise dimensions
+    "MINE hidden 64": {"hidden": (64, 64)},
+    "MINE separable hidden 64": {"critic": "separable", "hidden": (64, 64)},
 }
 BEFORE = "MINE before"
 PARTS = ("tasks", "consistency", "calibration")

@@ -14,6 +14,7 @@ right; the estimators emit the findings as warnings. Nothing here trains or prin
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ __all__ = [
     "check_plausible",
     "collapsed_training_error",
     "convergence_findings",
+    "emit",
     "data_findings",
     "loader_findings",
     "log_n_findings",
@@ -58,6 +60,20 @@ class Finding:
 
     message: str
     category: type[Warning] = UserWarning
+
+
+def emit(findings: Sequence[Finding], stacklevel: int = 1) -> None:
+    """Warn once per finding; ``stacklevel`` counts from the caller of this function (1: its line).
+
+    Parameters
+    ----------
+    findings : sequence of Finding
+        What to warn about.
+    stacklevel : int
+        Which frame the warnings point at, from the caller's.
+    """
+    for finding in findings:
+        warnings.warn(finding.message, finding.category, stacklevel=stacklevel + 1)
 
 
 # --- data ------------------------------------------------------------------------------------------

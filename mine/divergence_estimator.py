@@ -40,7 +40,7 @@ class DivergenceEstimator(_VariationalEstimator):
         Its parameters, e.g. ``{"alpha": 2}``.
     critic : str or nn.Module
         "mlp" or a user module mapping (B, d) -> (B,).
-    hidden, activation, batch_size, lr, weight_decay, max_steps, folds, heldout_fraction, eval_every,
+    hidden, activation, batch_size, lr, weight_decay, weight_average, max_steps, folds, heldout_fraction, eval_every,
     patience, preprocessing, device, dtype, random_state, verbose
         As in :class:`MINE`; ``batch_size`` rows of each sample per step, and one per-column map
         fitted on both samples.
@@ -63,6 +63,7 @@ class DivergenceEstimator(_VariationalEstimator):
         batch_size: int = 256,
         lr: float = 2e-4,
         weight_decay: float = 0.0,
+        weight_average: float = 0.0,
         max_steps: int = 5000,
         folds: int = 2,
         heldout_fraction: float = 0.2,

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
-import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,12 +59,6 @@ def _to_units(value: float, units: str) -> float:
     return value * UNITS[units]
 
 
-def _warn(findings: Iterable[diagnostics.Finding], stacklevel: int) -> None:
-    """Emit findings as warnings; ``stacklevel`` counts from the caller of this function."""
-    for finding in findings:
-        warnings.warn(finding.message, finding.category, stacklevel=stacklevel + 1)
-
-
 @dataclass(frozen=True)
 class EstimatorTask:
     """All that differs between estimators, handed to the loop.
@@ -103,6 +96,7 @@ class _VariationalEstimator(BaseEstimator):
         "batch_size": [Integer(2)],
         "lr": [POSITIVE],
         "weight_decay": [Real(0)],
+        "weight_average": [Real(0, 1, "left")],
         "max_steps": [Integer(1)],
         "folds": [Integer(1)],
         "heldout_fraction": [Real(0, 1, "neither")],
@@ -136,7 +130,7 @@ class _VariationalEstimator(BaseEstimator):
     def _plan(self, task: EstimatorTask) -> FitPlan:
         """The loop's settings from this estimator's parameters (after fit set the dims)."""
         dims = tuple(getattr(self, a) for a in task.dims_attributes)
-        names = ("batch_size", "lr", "weight_decay", "folds", "heldout_fraction", "preprocessing")
+        names = ("batch_size", "lr", "weight_decay", "weight_average", "folds", "heldout_fraction", "preprocessing")
         loop = {"schedule": Schedule(self.max_steps, self.eval_every, self.patience), "ema_rate": task.ema_rate}
         loop |= {"dtype": self.dtype_, "device": self.device_, **{name: getattr(self, name) for name in names}}
         return FitPlan(task.bound, lambda: task.make_critic(dims), **loop)
@@ -170,7 +164,7 @@ class _VariationalEstimator(BaseEstimator):
         self.n_heldout_ = sum(f.n_heldout for f in self.folds_)
         floor, lr = self.bound_.floor, self.lr
         diagnostics.check_plausible(self.folds_, self.estimate_, self.se_, floor, lr, self.preprocessing)
-        _warn(diagnostics.convergence_findings(self.folds_, self.max_steps), stacklevel=3)
+        diagnostics.emit(diagnostics.convergence_findings(self.folds_, self.max_steps), stacklevel=3)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "estimate_"):
@@ -279,6 +273,8 @@ class MINE(_VariationalEstimator):
         Rows per training batch (and per evaluation block for InfoNCE).
     lr, weight_decay : float
         Adam's learning rate and weight decay.
+    weight_average : float
+        Decay of a moving average of the critic's weights, evaluated instead of the last (0: off).
     ema_rate : float or None
         Rate of the moving average in the DV gradient correction (0 or None turns it off).
     smile_tau : float
@@ -353,6 +349,7 @@ class MINE(_VariationalEstimator):
         batch_size: int = 256,
         lr: float = 2e-4,
         weight_decay: float = 0.0,
+        weight_average: float = 0.0,
         ema_rate: float | None = 0.01,
         smile_tau: float = 5.0,
         divergence: str = "kl",
@@ -405,15 +402,16 @@ class MINE(_VariationalEstimator):
         self._describe_inputs(task, source, x, z)
         loader_batch = getattr(x, "batch_size", None) if z is None else None
         in_memory = source.groups[0].in_memory_sample()  # all rows, or a sample of rows read lazily
-        _warn(diagnostics.loader_findings(loader_batch, self.batch_size, source.streaming), stacklevel=2)
-        _warn(diagnostics.data_findings(*in_memory, sampled=source.lazy), stacklevel=2)
+        diagnostics.emit(diagnostics.loader_findings(loader_batch, self.batch_size, source.streaming), stacklevel=2)
+        diagnostics.emit(diagnostics.data_findings(*in_memory, sampled=source.lazy), stacklevel=2)
         del in_memory
         self._fit(task, source)
         streamed = sum(f.n_heldout + f.n_train for f in self.folds_)  # a stream's rows: held out, then trained on
         self.n_samples_ = streamed if source.n_rows is None else source.n_rows
-        rows = min(n for f in self.folds_ for n in f.report_rows)
-        _warn(diagnostics.cap_findings(self.estimate_, self.cap_), stacklevel=2)
-        _warn([] if self.bound_.needs_matrix else diagnostics.log_n_findings(self.estimate_, rows), stacklevel=2)
+        found = diagnostics.cap_findings(self.estimate_, self.cap_)
+        if not self.bound_.needs_matrix:
+            found += diagnostics.log_n_findings(self.estimate_, min(n for f in self.folds_ for n in f.report_rows))
+        diagnostics.emit(found, stacklevel=2)
         return self
 
     def mi(self, units: str = "nats") -> float:

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .bounds import Bound, PooledValue
 from .diagnostics import collapsed_training_error
@@ -105,6 +106,9 @@ class FitPlan:
         Adam's learning rate and weight decay.
     ema_rate : float or None
         Rate of the moving average in DV's gradient correction (None or 0: none).
+    weight_average : float
+        Decay of an exponential moving average of the critic's weights, which is evaluated,
+        selected and reported instead of the last weights (0: none).
     folds : int
         Cross-fitting folds (1: one held-out part of ``heldout_fraction``).
     heldout_fraction : float
@@ -122,6 +126,7 @@ class FitPlan:
     lr: float
     weight_decay: float = 0.0
     ema_rate: float | None = None
+    weight_average: float = 0.0
     folds: int = 2
     heldout_fraction: float = 0.2
     preprocessing: str = "quantile"
@@ -411,6 +416,15 @@ class _Evaluations:
         return chosen, float(evaluate(chosen, other.rows, plan.bound, blocks, across_ranks=True, device=plan.device))
 
 
+def _update_average(average: AveragedModel, critic: nn.Module) -> None:
+    """One step of the weights' moving average; buffers (running statistics, counters) follow the
+    live critic's instead of being averaged."""
+    average.update_parameters(critic)
+    with torch.no_grad():
+        for kept, live in zip(average.module.buffers(), critic.buffers()):
+            kept.copy_(live)
+
+
 def train_fold(
     plan: FitPlan,
     train: Source,
@@ -450,6 +464,10 @@ def train_fold(
     generator = torch.Generator().manual_seed(seed)
     scorer = ShardedCritic(critic) if world()[1] > 1 else critic  # each rank scores its shard
     trainer = CriticTrainer(scorer, plan.bound, plan.lr, plan.weight_decay, plan.ema_rate)
+    average = (
+        AveragedModel(critic, multi_avg_fn=get_ema_multi_avg_fn(plan.weight_average)) if plan.weight_average else None
+    )
+    evaluated = critic if average is None else average.module  # what is evaluated, selected, reported
     evaluations = _Evaluations(plan, halves, fold)
     max_steps, every = plan.schedule.max_steps, plan.schedule.eval_every
 
@@ -457,12 +475,14 @@ def train_fold(
     train_count, step, stopped_early = 0, 0, False
     for step, batch in enumerate(islice(train.batches(plan.batch_size, generator), max_steps), start=1):
         train_sum += trainer.step(train.scores(scorer, batch, generator))
+        if average is not None:
+            _update_average(average, critic)
         train_count += 1
         if progress is not None:
             progress.update(1)
         if step % every and step != max_steps:
             continue
-        stopped_early = evaluations.record(critic, step, float(train_sum) / train_count)
+        stopped_early = evaluations.record(evaluated, step, float(train_sum) / train_count)
         train_sum.zero_()
         train_count = 0
         if stopped_early:
@@ -472,12 +492,12 @@ def train_fold(
     if step == 0:
         raise ValueError(f"too few samples: the stream gave no training batch of {plan.batch_size} rows")
     if train_count:  # a stream ended between evaluations: evaluate its last step
-        stopped_early = evaluations.record(critic, step, float(train_sum) / train_count)
+        stopped_early = evaluations.record(evaluated, step, float(train_sum) / train_count)
 
     collapsed = all(best.state is None for best in evaluations.best) and _scores_constant(
-        critic, halves[0].selection, plan.bound, plan.batch_size
+        evaluated, halves[0].selection, plan.bound, plan.batch_size
     )
-    chosen = [(None, plan.bound.floor)] * 2 if collapsed else [evaluations.report(critic, h) for h in (0, 1)]
+    chosen = [(None, plan.bound.floor)] * 2 if collapsed else [evaluations.report(evaluated, h) for h in (0, 1)]
     return FoldResult(
         critics=[critic for critic, _ in chosen],
         preprocessing=preprocessing,

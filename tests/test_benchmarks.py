@@ -183,3 +183,23 @@ def test_merged_gan_parts_are_summarised_over_all_their_runs():
     (table_summary,) = [r for r in rows if r["part"] == "table summary"]
     assert table_summary["runs"] == 2 and table_summary["diverged"] == 1
     assert table_summary["modes_mean"] == pytest.approx(7.0) and table_summary["lr_g"] == [1e-4, 1e-3]
+
+
+def test_the_failure_families_have_the_truth_they_claim():
+    """Issue 26's tasks: the sparse ones correlate only their first two pairs (0.8 each, so
+    -log(1 - 0.64) nats in all), and the label task's Monte Carlo MI meets its limits."""
+    import math
+
+    import numpy as np
+
+    from benchmarks.consistency import LABEL_MEANS, label_mi, tasks
+
+    sample, truth = tasks()["sparse 50x50"]
+    x, z = sample(20_000, np.random.RandomState(0))
+    corr = np.corrcoef(x.T, z.T)[:50, 50:]
+    assert np.allclose(np.diag(corr)[:2], 0.8, atol=0.01) and np.abs(np.diag(corr)[2:]).max() < 0.03
+    assert truth == pytest.approx(-math.log(1 - 0.64), rel=1e-12)  # two pairs of -1/2 log(1 - rho^2)
+    # a label's MI is between 0 (means equal) and log K (means far apart); 0.92 nats at distance 2
+    assert abs(label_mi(np.zeros((4, 5)), n=20_000)) < 1e-12
+    assert label_mi(40.0 * np.eye(4, 5), n=20_000) == math.log(4)
+    assert tasks()["label 5x1"][1] == label_mi(LABEL_MEANS) and 0.90 < label_mi(LABEL_MEANS) < 0.94

@@ -189,3 +189,29 @@ def test_cross_fit_is_what_the_estimator_reports():
     result = cross_fit(plan, task.make_source(x, z), np.random.RandomState(0))
     assert result.estimate == est.estimate_ and result.uncertainty == est.uncertainty_
     assert [f.best_steps for f in result.folds] == [f.best_steps for f in est.folds_]
+
+
+class WeightCritic(nn.Module):
+    """S = w I on every batch: DV's gradient raises w, and the held-out DV is w itself."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros((), dtype=torch.float64))
+
+    def forward(self, x, z):
+        return self.weight * torch.eye(x.shape[0], dtype=x.dtype)
+
+
+def test_a_weight_average_is_what_is_evaluated():
+    def run(decay):
+        plan = FitPlan(
+            get_bound("dv"), WeightCritic, Schedule(6, 1, 100), 8, 0.1, weight_average=decay, dtype=torch.float64
+        )
+        return [row["half_0"] for row in train_fold(plan, rows(2, 64), halves(), seed=0).history]
+
+    live, averaged = run(0.0), run(0.9)
+    assert live == sorted(live) and live[-1] > live[0]  # w climbs
+    expected = [live[0]]
+    for w in live[1:]:
+        expected.append(0.9 * expected[-1] + 0.1 * w)
+    assert averaged == pytest.approx(expected, rel=1e-9)
