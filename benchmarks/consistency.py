@@ -147,6 +147,8 @@ CANDIDATES: dict[str, dict] = {
     # issue 26's screen: less capacity against overfitting many noise dimensions
     "MINE hidden 64": {"hidden": (64, 64)},
     "MINE separable hidden 64": {"critic": "separable", "hidden": (64, 64)},
+    "MINE dropout 0.1": {"dropout": 0.1},
+    "MINE dropout 0.3": {"dropout": 0.3},
 }
 BEFORE = "MINE before"
 PARTS = ("tasks", "consistency", "calibration")

@@ -53,8 +53,10 @@ def _check_hidden(hidden: Sequence[int]) -> tuple[int, ...]:
     return tuple(int(h) for h in hidden)
 
 
-def mlp(in_dim: int, hidden: Sequence[int], out_dim: int, activation: str = "relu") -> nn.Sequential:
-    """Linear -> activation blocks of the given hidden widths, then a linear output layer.
+def mlp(
+    in_dim: int, hidden: Sequence[int], out_dim: int, activation: str = "relu", dropout: float = 0.0
+) -> nn.Sequential:
+    """Linear -> activation (-> dropout) blocks of the given hidden widths, then a linear output layer.
 
     Parameters
     ----------
@@ -64,6 +66,8 @@ def mlp(in_dim: int, hidden: Sequence[int], out_dim: int, activation: str = "rel
         Hidden widths.
     activation : str
         Hidden activation.
+    dropout : float
+        Probability of zeroing a hidden unit in training (0: no dropout layers).
 
     Returns
     -------
@@ -73,7 +77,7 @@ def mlp(in_dim: int, hidden: Sequence[int], out_dim: int, activation: str = "rel
     layers: list[nn.Module] = []
     width = in_dim
     for h in hidden:
-        layers += [nn.Linear(width, h), act()]
+        layers += [nn.Linear(width, h), act()] + ([nn.Dropout(dropout)] if dropout else [])
         width = h
     layers.append(nn.Linear(width, out_dim))
     return nn.Sequential(*layers)
@@ -93,14 +97,24 @@ class ConcatCritic(nn.Module):
         Hidden widths.
     activation : str
         Hidden activation (``ACTIVATIONS``).
+    dropout : float
+        Dropout after each hidden activation, in training.
     """
 
-    def __init__(self, x_dim: int, z_dim: int, hidden: Sequence[int] = (256, 256), activation: str = "relu"):
+    def __init__(
+        self,
+        x_dim: int,
+        z_dim: int,
+        hidden: Sequence[int] = (256, 256),
+        activation: str = "relu",
+        dropout: float = 0.0,
+    ):
         super().__init__()
         hidden = _check_hidden(hidden)
         self.x_in = nn.Linear(x_dim, hidden[0])
         self.z_in = nn.Linear(z_dim, hidden[0], bias=False)
-        self.body = nn.Sequential(_activation(activation)(), mlp(hidden[0], hidden[1:], 1, activation))
+        first = [_activation(activation)()] + ([nn.Dropout(dropout)] if dropout else [])
+        self.body = nn.Sequential(*first, mlp(hidden[0], hidden[1:], 1, activation, dropout))
 
     def forward(self, x: Tensor, z: Tensor) -> Tensor:
         """All pairs: S[i, j] = T(x_i, z_j), shape (B_x, B_z); the first layer is split so each row is
@@ -126,6 +140,8 @@ class SeparableCritic(nn.Module):
         Hidden activation (``ACTIVATIONS``).
     embed_dim : int
         Size of the embeddings g(x) and h(z).
+    dropout : float
+        Dropout after each hidden activation of both encoders, in training.
     """
 
     def __init__(
@@ -135,12 +151,13 @@ class SeparableCritic(nn.Module):
         hidden: Sequence[int] = (256, 256),
         activation: str = "relu",
         embed_dim: int = 32,
+        dropout: float = 0.0,
     ):
         super().__init__()
         hidden = _check_hidden(hidden)
         validate_params("SeparableCritic", {"embed_dim": [Integer(1)]}, {"embed_dim": embed_dim})
-        self.g = mlp(x_dim, hidden, int(embed_dim), activation)
-        self.h = mlp(z_dim, hidden, int(embed_dim), activation)
+        self.g = mlp(x_dim, hidden, int(embed_dim), activation, dropout)
+        self.h = mlp(z_dim, hidden, int(embed_dim), activation, dropout)
 
     def embed_x(self, x: Tensor) -> Tensor:
         """The x embeddings whose dot products with ``embed_z`` are the scores: g(x)."""
@@ -173,7 +190,7 @@ class CosineCritic(SeparableCritic):
 
     Parameters
     ----------
-    x_dim, z_dim, hidden, activation, embed_dim
+    x_dim, z_dim, hidden, activation, embed_dim, dropout
         As in :class:`SeparableCritic`.
     scale : float
         Initial temperature s. Untrained cosines spread by 0.09-0.19 and DV of scores with spread
@@ -193,8 +210,9 @@ class CosineCritic(SeparableCritic):
         embed_dim: int = 32,
         scale: float = 5.0,
         speed: float = 10.0,
+        dropout: float = 0.0,
     ):
-        super().__init__(x_dim, z_dim, hidden, activation, embed_dim)
+        super().__init__(x_dim, z_dim, hidden, activation, embed_dim, dropout)
         positive = [Real(0, math.inf, "neither")]
         validate_params("CosineCritic", {"scale": positive, "speed": positive}, {"scale": scale, "speed": speed})
         self.speed = float(speed)
@@ -225,11 +243,13 @@ class ScalarCritic(nn.Module):
         Hidden widths.
     activation : str
         Hidden activation (``ACTIVATIONS``).
+    dropout : float
+        Dropout after each hidden activation, in training.
     """
 
-    def __init__(self, dim: int, hidden: Sequence[int] = (256, 256), activation: str = "relu"):
+    def __init__(self, dim: int, hidden: Sequence[int] = (256, 256), activation: str = "relu", dropout: float = 0.0):
         super().__init__()
-        self.net = mlp(dim, _check_hidden(hidden), 1, activation)
+        self.net = mlp(dim, _check_hidden(hidden), 1, activation, dropout)
 
     def forward(self, x: Tensor) -> Tensor:
         """One score per sample: V(x), shape (B,)."""
@@ -269,6 +289,7 @@ def build_critic(
     hidden: Sequence[int] = (256, 256),
     activation: str = "relu",
     embed_dim: int = 32,
+    dropout: float = 0.0,
 ) -> nn.Module:
     """A critic by name (``"concat"``, ``"separable"``) or a user's module, used as it is.
 
@@ -286,6 +307,8 @@ def build_critic(
         Hidden activation (``mine.critics.ACTIVATIONS``).
     embed_dim : int
         Embedding size of the separable critic.
+    dropout : float
+        Dropout after each hidden activation, in training (evaluation uses every unit).
 
     Returns
     -------
@@ -296,8 +319,8 @@ def build_critic(
         return critic
     validate_params("build_critic", {"critic": [Options(CRITICS)]}, {"critic": critic})
     if critic in ("separable", "cosine"):
-        return CRITICS[critic](x_dim, z_dim, hidden, activation, embed_dim)
-    return ConcatCritic(x_dim, z_dim, hidden, activation)
+        return CRITICS[critic](x_dim, z_dim, hidden, activation, embed_dim, dropout=dropout)
+    return ConcatCritic(x_dim, z_dim, hidden, activation, dropout)
 
 
 def all_pair_scores(critic: nn.Module, x: Tensor, z: Tensor) -> Scores:

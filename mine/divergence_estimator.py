@@ -40,8 +40,8 @@ class DivergenceEstimator(_VariationalEstimator):
         Its parameters, e.g. ``{"alpha": 2}``.
     critic : str or nn.Module
         "mlp" or a user module mapping (B, d) -> (B,).
-    hidden, activation, batch_size, lr, weight_decay, weight_average, max_steps, folds, heldout_fraction, eval_every,
-    patience, preprocessing, device, dtype, random_state, verbose
+    hidden, activation, dropout, batch_size, lr, weight_decay, weight_average, max_steps, folds,
+    heldout_fraction, eval_every, patience, preprocessing, device, dtype, random_state, verbose
         As in :class:`MINE`; ``batch_size`` rows of each sample per step, and one per-column map
         fitted on both samples.
     """
@@ -60,6 +60,7 @@ class DivergenceEstimator(_VariationalEstimator):
         critic: str | nn.Module = "mlp",
         hidden: Sequence[int] = (256, 256),
         activation: str = "elu",
+        dropout: float = 0.0,
         batch_size: int = 256,
         lr: float = 2e-4,
         weight_decay: float = 0.0,
@@ -83,7 +84,7 @@ class DivergenceEstimator(_VariationalEstimator):
         def make_critic(dims: tuple[int, ...]) -> nn.Module:
             if isinstance(self.critic, nn.Module):
                 return copy.deepcopy(self.critic)
-            return ScalarCritic(dims[0], self.hidden, self.activation)
+            return ScalarCritic(dims[0], self.hidden, self.activation, self.dropout)
 
         return EstimatorTask(
             make_source=two_sample_source,

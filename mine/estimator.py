@@ -93,6 +93,7 @@ class _VariationalEstimator(BaseEstimator):
     _parameter_constraints: dict = {
         "hidden": [PositiveInts()],
         "activation": [Options(ACTIVATIONS)],
+        "dropout": [Real(0, 1, "left")],
         "batch_size": [Integer(2)],
         "lr": [POSITIVE],
         "weight_decay": [Real(0)],
@@ -136,8 +137,7 @@ class _VariationalEstimator(BaseEstimator):
         return FitPlan(task.bound, lambda: task.make_critic(dims), **loop)
 
     def _describe_inputs(self, task: EstimatorTask, source: Source, first, second) -> None:
-        """Fitted input attributes: the dims, ``n_features_in_`` and, from DataFrames with string
-        column names, the inputs' ``feature_names_in_`` (scikit-learn's rule)."""
+        """The dims, ``n_features_in_`` and the inputs' column names (scikit-learn's rule)."""
         for attribute, n in zip(task.dims_attributes, source.dims):
             setattr(self, attribute, n)
         self.n_features_in_ = source.dims[0]
@@ -149,8 +149,7 @@ class _VariationalEstimator(BaseEstimator):
                 delattr(self, attribute)
 
     def _fit(self, task: EstimatorTask, source: Source) -> None:
-        """Cross-fit the source; the estimate, its uncertainty and the folds as fitted attributes;
-        an error for an implausible estimate, a warning for training that had not finished."""
+        """Cross-fit; estimate, uncertainty, folds as fitted attributes; errors and warnings."""
         shared = world()[1] > 1 and self.random_state is None  # several processes draw one seed
         rng = check_random_state(common_seed() if shared else self.random_state)
         plan = self._plan(task)
@@ -264,6 +263,8 @@ class MINE(_VariationalEstimator):
         "concat" (an MLP on [x; z]) or a module following the protocol of :mod:`mine.critics`.
     hidden, activation : sequence of int, str
         Hidden layer widths and their activation, for the built-in critics.
+    dropout : float
+        Dropout after each hidden activation of the built-in critics, in training only.
     embed_dim : int
         Embedding size of the separable and cosine critics.
     negatives : str
@@ -344,6 +345,7 @@ class MINE(_VariationalEstimator):
         critic: str | nn.Module = "cosine",
         hidden: Sequence[int] = (256, 256),
         activation: str = "elu",
+        dropout: float = 0.0,
         embed_dim: int = 32,
         negatives: str = "all",
         batch_size: int = 256,
@@ -377,7 +379,7 @@ class MINE(_VariationalEstimator):
         def make_critic(dims: tuple[int, ...]) -> nn.Module:
             if isinstance(self.critic, nn.Module):
                 return copy.deepcopy(self.critic)
-            return build_critic(self.critic, *dims, self.hidden, self.activation, self.embed_dim)
+            return build_critic(self.critic, *dims, self.hidden, self.activation, self.embed_dim, self.dropout)
 
         return EstimatorTask(
             make_source=lambda x, z: paired_source(x, z, self.negatives),

@@ -415,6 +415,29 @@ class _Evaluations:
         blocks = evaluation_blocks(other.rows, plan.bound, plan.batch_size, shard=True)
         return chosen, float(evaluate(chosen, other.rows, plan.bound, blocks, across_ranks=True, device=plan.device))
 
+    def result(self, critic: nn.Module, train: Source, steps: int, stopped_early: bool, preprocessing) -> FoldResult:
+        """The fold's result after ``steps`` steps: each half's choice reported on the other half, or
+        the constant critic everywhere when the scores of ``critic`` became constant (collapsed)."""
+        plan, halves = self.plan, self.halves
+        collapsed = all(best.state is None for best in self.best) and _scores_constant(
+            critic, halves[0].selection, plan.bound, plan.batch_size
+        )
+        chosen = [(None, plan.bound.floor)] * 2 if collapsed else [self.report(critic, h) for h in (0, 1)]
+        n_train = train.n_rows if train.n_rows is not None else steps * plan.batch_size * len(train.groups)
+        return FoldResult(
+            critics=[chosen_critic for chosen_critic, _ in chosen],
+            preprocessing=preprocessing,
+            reports=[report for _, report in chosen],
+            report_rows=[half.rows.n_rows for half in halves[::-1]],
+            n_train=n_train,
+            n_heldout=sum(half.rows.n_rows for half in halves),
+            best_steps=[best.step for best in self.best],
+            n_steps=steps,
+            stopped_early=stopped_early,
+            collapsed=collapsed,
+            history=self.history,
+        )
+
 
 def _update_average(average: AveragedModel, critic: nn.Module) -> None:
     """One step of the weights' moving average; buffers (running statistics, counters) follow the
@@ -494,23 +517,7 @@ def train_fold(
     if train_count:  # a stream ended between evaluations: evaluate its last step
         stopped_early = evaluations.record(evaluated, step, float(train_sum) / train_count)
 
-    collapsed = all(best.state is None for best in evaluations.best) and _scores_constant(
-        evaluated, halves[0].selection, plan.bound, plan.batch_size
-    )
-    chosen = [(None, plan.bound.floor)] * 2 if collapsed else [evaluations.report(evaluated, h) for h in (0, 1)]
-    return FoldResult(
-        critics=[critic for critic, _ in chosen],
-        preprocessing=preprocessing,
-        reports=[report for _, report in chosen],
-        report_rows=[half.rows.n_rows for half in halves[::-1]],
-        n_train=train.n_rows if train.n_rows is not None else step * plan.batch_size * len(train.groups),
-        n_heldout=sum(half.rows.n_rows for half in halves),
-        best_steps=[best.step for best in evaluations.best],
-        n_steps=step,
-        stopped_early=stopped_early,
-        collapsed=collapsed,
-        history=evaluations.history,
-    )
+    return evaluations.result(evaluated, train, step, stopped_early, preprocessing)
 
 
 def check_processes(source: Source, batch_size: int) -> None:

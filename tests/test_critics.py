@@ -100,3 +100,24 @@ def test_user_module_protocol_and_errors():
         build_critic("concat", 1, 1, activation="swish2")
     with pytest.raises(ValueError, match="hidden"):
         build_critic("separable", 1, 1, hidden=())
+
+
+@pytest.mark.parametrize("name", ["separable", "cosine", "concat"])
+def test_dropout_acts_in_training_only(name):
+
+    torch.manual_seed(0)
+    critic = build_critic(name, 3, 2, (16, 16), "elu", 8, dropout=0.5)
+    assert [m.p for m in critic.modules() if isinstance(m, torch.nn.Dropout)] == [0.5] * (4 if name != "concat" else 2)
+    assert not any(isinstance(m, torch.nn.Dropout) for m in build_critic(name, 3, 2, (16, 16), "elu", 8).modules())
+    x, z = torch.randn(5, 3), torch.randn(5, 2)
+    assert not torch.equal(critic(x, z), critic(x, z))  # training: units dropped at random
+    critic.eval()
+    torch.testing.assert_close(critic(x, z), critic(x, z))  # evaluation: every unit
+
+
+def test_mine_passes_dropout_to_its_critic(gaussian_pair):
+    from mine import MINE
+
+    est = MINE(dropout=0.25, max_steps=20, eval_every=10, batch_size=64, hidden=(16,), random_state=0)
+    est.fit(*gaussian_pair)
+    assert {m.p for m in est.critic_.modules() if isinstance(m, torch.nn.Dropout)} == {0.25}
