@@ -241,6 +241,7 @@ def estimate(name: str, x: np.ndarray, z: np.ndarray, config: ConsistencyConfig,
             row.update(
                 estimate=est.mi(),
                 se=est.se_,
+                lower=est.mi_lower(0.95),
                 low=low,
                 high=high,
                 steps=sum(f.n_steps for f in est.folds_),
@@ -344,10 +345,12 @@ def run_calibration(config: ConsistencyConfig) -> list[dict]:
                 {
                     "part": "calibration",
                     "case": f"{dim}x{dim} {mi:g} nats",
+                    "n": config.calibration_n,
                     "truth": mi,
                     "draw": draw,
                     **row,
                     "covered": covered,
+                    "lower_holds": row.get("lower", math.nan) <= mi,  # mi_lower(0.95) at or below the truth
                 }
             )
     return rows
@@ -355,13 +358,15 @@ def run_calibration(config: ConsistencyConfig) -> list[dict]:
 
 def _calibration_summary(rows: list[dict]) -> list[dict]:
     out = []
-    for case in dict.fromkeys(r["case"] for r in rows if r["part"] == "calibration"):
-        drawn = [r for r in rows if r["case"] == case and r["part"] == "calibration"]
+    cells = dict.fromkeys((r["case"], r.get("n")) for r in rows if r["part"] == "calibration")
+    for case, n in cells:
+        drawn = [r for r in rows if r["part"] == "calibration" and (r["case"], r.get("n")) == (case, n)]
         group = [r for r in drawn if "se" in r]
         values = np.array([float(r["estimate"]) for r in group])
         out.append(
             {
                 "case": case,
+                "n": n,
                 "draws": len(drawn),
                 "failures": len(drawn) - len(group),
                 "mean": float(values.mean()) if len(values) else math.nan,
@@ -373,6 +378,13 @@ def _calibration_summary(rows: list[dict]) -> list[dict]:
                     np.mean([float(r["low"]) <= values.mean() <= float(r["high"]) for r in group])
                 )
                 if group
+                else math.nan,
+                # the one-sided lower bound: how often it holds, and how far below the truth it sits
+                "lower_coverage": float(np.mean([r["lower_holds"] for r in group]))
+                if group and "lower" in group[0]
+                else math.nan,
+                "mean_gap": float(np.mean([r["truth"] - r["lower"] for r in group]))
+                if group and "lower" in group[0]
                 else math.nan,
             }
         )

@@ -14,6 +14,7 @@ from scipy.special import digamma, gammaln
 from sklearn.utils import check_random_state
 
 __all__ = [
+    "cmi_from_covariance",
     "correlated_covariance",
     "kl_gaussians",
     "mi_correlated",
@@ -33,6 +34,15 @@ def _logdet_pd(matrix: np.ndarray, name: str) -> float:
     if sign <= 0:
         raise ValueError(f"{name} must be positive definite")
     return float(logdet)
+
+
+def _check_cov(cov) -> np.ndarray:
+    cov = np.asarray(cov, dtype=np.float64)
+    if cov.ndim != 2 or cov.shape[0] != cov.shape[1]:
+        raise ValueError(f"cov must be a square matrix, got shape {cov.shape}")
+    if not np.allclose(cov, cov.T):
+        raise ValueError("cov must be symmetric")
+    return cov
 
 
 def _check_rho(rho):
@@ -65,17 +75,49 @@ def mi_from_covariance(cov, x_dim: int) -> float:
     float
         The MI in nats (0 when the off-diagonal blocks vanish).
     """
-    cov = np.asarray(cov, dtype=np.float64)
-    if cov.ndim != 2 or cov.shape[0] != cov.shape[1]:
-        raise ValueError(f"cov must be a square matrix, got shape {cov.shape}")
+    cov = _check_cov(cov)
     if not 0 < x_dim < cov.shape[0]:
         raise ValueError(f"x_dim must be between 1 and {cov.shape[0] - 1}, got {x_dim}")
-    if not np.allclose(cov, cov.T):
-        raise ValueError("cov must be symmetric")
     full = _logdet_pd(cov, "cov")
     sx = _logdet_pd(cov[:x_dim, :x_dim], "the X block of cov")
     sz = _logdet_pd(cov[x_dim:, x_dim:], "the Z block of cov")
     return 0.5 * (sx + sz - full)
+
+
+def cmi_from_covariance(cov, x_dim: int, y_dim: int) -> float:
+    """I(X; Y | Z) in nats of a jointly Gaussian (X, Y, Z) whose coordinates are ordered X, Y, Z.
+
+    I = 1/2 log(det S_xz det S_yz / (det S_z det S)), from the conditional covariances (Z may be
+    empty: then it is ``mi_from_covariance``). Unchanged by an invertible map of X, of Y or of Z.
+
+    Parameters
+    ----------
+    cov : array_like of shape (d, d)
+        Symmetric positive definite covariance of [X; Y; Z].
+    x_dim, y_dim : int
+        How many leading coordinates are X, and how many after them Y (x_dim + y_dim <= d).
+
+    Returns
+    -------
+    float
+        The conditional MI in nats (0 when X and Y are independent given Z).
+    """
+    cov = _check_cov(cov)
+    d = cov.shape[0]
+    if x_dim < 1 or y_dim < 1 or x_dim + y_dim > d:
+        raise ValueError(f"x_dim and y_dim must be at least 1 with x_dim + y_dim <= {d}, got {x_dim} and {y_dim}")
+    x, y, z = np.arange(x_dim), np.arange(x_dim, x_dim + y_dim), np.arange(x_dim + y_dim, d)
+
+    def logdet(index, name):
+        return _logdet_pd(cov[np.ix_(index, index)], name) if len(index) else 0.0
+
+    xz, yz = np.concatenate([x, z]), np.concatenate([y, z])
+    return 0.5 * (
+        logdet(xz, "the (X, Z) block")
+        + logdet(yz, "the (Y, Z) block")
+        - logdet(z, "the Z block")
+        - logdet(np.arange(d), "cov")
+    )
 
 
 def mi_correlated(rho, dim: int = 1):

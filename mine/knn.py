@@ -1,7 +1,8 @@
-"""The Kraskov-Stoegbauer-Grassberger k-nearest-neighbour MI estimator (KSG 2004, algorithm 1).
+"""k-nearest-neighbour estimators: KSG for I(X; Z) (Kraskov, Stoegbauer & Grassberger 2004,
+algorithm 1) and its conditional form for I(X; Y | Z) (Frenzel & Pompe 2007).
 
-A non-parametric baseline for the neural estimators: no training, good in low dimensions, biased
-towards zero as the dimension or the MI grows (its estimate is limited by what k neighbours among
+Non-parametric baselines for the neural estimators: no training, good in low dimensions, biased
+towards zero as the dimension or the MI grows (an estimate is limited by what k neighbours among
 N samples can resolve).
 """
 
@@ -16,7 +17,7 @@ from sklearn.utils import check_array
 from ._validation import Integer, Options, validate_params
 from .preprocessing import PREPROCESSORS, fit_preprocessor
 
-__all__ = ["ksg"]
+__all__ = ["ksg", "ksg_conditional"]
 
 
 def _columns(data: ArrayLike, name: str) -> np.ndarray:
@@ -24,6 +25,38 @@ def _columns(data: ArrayLike, name: str) -> np.ndarray:
     estimators' own, :mod:`mine.inputs`, sit in a layer above this baseline)."""
     array = check_array(np.asarray(data), ensure_2d=False, dtype="numeric", input_name=name)
     return np.asarray(array, dtype=np.float64).reshape(len(array), -1)
+
+
+def _prepared(arrays: dict[str, ArrayLike], k: int, preprocessing: str, owner: str) -> list[np.ndarray]:
+    """The inputs checked (finite, numeric, the same rows), k and the preprocessing checked, and each
+    input mapped by its own per-column preprocessing (which leaves the (conditional) MI unchanged)."""
+    columns = [_columns(a, name) for name, a in arrays.items()]
+    if len({len(c) for c in columns}) != 1:
+        names, rows = " and ".join(arrays), " and ".join(str(len(c)) for c in columns)
+        raise ValueError(f"{names} must have the same number of rows (samples), got {rows}")
+    validate_params(
+        owner, {"k": [Integer(1)], "preprocessing": [Options(PREPROCESSORS)]}, {"k": k, "preprocessing": preprocessing}
+    )
+    if len(columns[0]) <= k:
+        raise ValueError(f"too few samples: {owner} with k={k} needs more than {k} samples, got {len(columns[0])}")
+    return [fit_preprocessor(preprocessing, c).transform(c) for c in columns]
+
+
+def _kth_neighbour_radius(joint: np.ndarray, k: int, workers: int, names: str) -> np.ndarray:
+    """Max-norm distance from every sample to its k-th neighbour in ``joint``; duplicates are an error."""
+    radius = cKDTree(joint).query(joint, k=k + 1, p=np.inf, workers=workers)[0][:, k]  # the nearest is itself
+    if np.any(radius == 0):
+        repeated = int(np.count_nonzero(radius == 0))
+        raise ValueError(
+            f"{repeated} samples have {k} or more exact duplicates in {names}; KSG needs continuous data "
+            "(add a little noise to discrete or rounded columns)"
+        )
+    return radius
+
+
+def _counts_within(part: np.ndarray, radius: np.ndarray, workers: int) -> np.ndarray:
+    """For every sample, the samples strictly within ``radius`` of it in ``part`` (itself included)."""
+    return cKDTree(part).query_ball_point(part, np.nextafter(radius, 0), p=np.inf, return_length=True, workers=workers)
 
 
 def ksg(x: ArrayLike, z: ArrayLike, k: int = 3, preprocessing: str = "quantile", workers: int = 1) -> float:
@@ -51,28 +84,39 @@ def ksg(x: ArrayLike, z: ArrayLike, k: int = 3, preprocessing: str = "quantile",
     float
         The estimate in nats; it can be slightly negative for independent data and is not clipped.
     """
-    x, z = (_columns(a, name) for a, name in ((x, "x"), (z, "z")))
-    if len(x) != len(z):
-        raise ValueError(f"x and z must have the same number of rows (samples), got {len(x)} and {len(z)}")
-    n = x.shape[0]
-    validate_params(
-        "ksg", {"k": [Integer(1)], "preprocessing": [Options(PREPROCESSORS)]}, {"k": k, "preprocessing": preprocessing}
-    )
-    if n <= k:
-        raise ValueError(f"too few samples: KSG with k={k} needs more than {k} samples, got {n}")
-    x, z = fit_preprocessor(preprocessing, x).transform(x), fit_preprocessor(preprocessing, z).transform(z)
-    joint = np.hstack([x, z])
-    # k + 1 neighbours: the nearest is the point itself
-    radius = cKDTree(joint).query(joint, k=k + 1, p=np.inf, workers=workers)[0][:, k]
-    if np.any(radius == 0):
-        repeated = int(np.count_nonzero(radius == 0))
-        raise ValueError(
-            f"{repeated} samples have {k} or more exact duplicates in (x, z); KSG needs continuous data "
-            "(add a little noise to discrete or rounded columns)"
-        )
-    strictly_within = np.nextafter(radius, 0)
-    counts = [
-        cKDTree(part).query_ball_point(part, strictly_within, p=np.inf, return_length=True, workers=workers)
-        for part in (x, z)
-    ]  # each count includes the point itself: n_x(i) + 1
-    return float(digamma(k) + digamma(n) - np.mean(digamma(counts[0]) + digamma(counts[1])))
+    x, z = _prepared({"x": x, "z": z}, k, preprocessing, "ksg")
+    radius = _kth_neighbour_radius(np.hstack([x, z]), k, workers, "(x, z)")
+    n_x, n_z = (_counts_within(part, radius, workers) for part in (x, z))  # each n(i) + 1
+    return float(digamma(k) + digamma(len(x)) - np.mean(digamma(n_x) + digamma(n_z)))
+
+
+def ksg_conditional(
+    x: ArrayLike, y: ArrayLike, z: ArrayLike, k: int = 3, preprocessing: str = "quantile", workers: int = 1
+) -> float:
+    """I(X; Y | Z) in nats by the Frenzel-Pompe estimator (KSG's algorithm 1 conditioned on Z).
+
+    I = psi(k) - mean_i [psi(n_xz(i) + 1) + psi(n_yz(i) + 1) - psi(n_z(i) + 1)], where eps_i is the
+    max-norm distance from sample i to its k-th neighbour in the (x, y, z) space and n_xz, n_yz,
+    n_z count the other samples strictly within eps_i in those subspaces.
+
+    Parameters
+    ----------
+    x, y, z : array_like of shape (n,) or (n, d)
+        Joint draws of (X, Y, Z), row by row.
+    k : int
+        Neighbours.
+    preprocessing : {"quantile", "standard", "none"}
+        Per-column map applied to each of x, y and z first (conditional MI is unchanged by an
+        invertible map of each).
+    workers : int
+        Threads for the KD-tree queries (-1: all cores).
+
+    Returns
+    -------
+    float
+        The estimate in nats (not clipped at 0).
+    """
+    x, y, z = _prepared({"x": x, "y": y, "z": z}, k, preprocessing, "ksg_conditional")
+    radius = _kth_neighbour_radius(np.hstack([x, y, z]), k, workers, "(x, y, z)")
+    n_xz, n_yz, n_z = (_counts_within(part, radius, workers) for part in (np.hstack([x, z]), np.hstack([y, z]), z))
+    return float(digamma(k) - np.mean(digamma(n_xz) + digamma(n_yz) - digamma(n_z)))

@@ -124,3 +124,27 @@ def test_student_t_mi_matches_the_published_check_and_tends_to_the_gaussian():
 
     # KSG on normal scores finds the tail dependence of an uncorrelated pair (sd ~0.02 at this n)
     assert mine.ksg(x, z) == pytest.approx(g.mi_student_t(0.0, 2, 1.0), abs=0.06)
+
+
+def test_conditional_mi_of_gaussians_follows_the_chain_rule_and_ignores_maps_of_each_part():
+    import numpy as np
+
+    from mine.gaussian import cmi_from_covariance, mi_from_covariance
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(6, 6))
+    cov = a @ a.T + np.eye(6)  # X: 2 columns, Y: 1, Z: 3
+    xz = [0, 1, 3, 4, 5]
+    # I(X; Y | Z) = I(X; (Y, Z)) - I(X; Z)
+    chain = mi_from_covariance(cov, 2) - mi_from_covariance(cov[np.ix_(xz, xz)], 2)
+    assert cmi_from_covariance(cov, 2, 1) == pytest.approx(chain, rel=1e-10)
+    # invertible linear maps of X, of Y and of Z separately (block diagonal) leave it unchanged
+    blocks = np.zeros((6, 6))
+    blocks[:2, :2], blocks[2, 2], blocks[3:, 3:] = rng.normal(size=(2, 2)), -3.0, rng.normal(size=(3, 3))
+    assert cmi_from_covariance(blocks @ cov @ blocks.T, 2, 1) == pytest.approx(cmi_from_covariance(cov, 2, 1))
+    # with no Z it is the MI; X = Z + e, Y = Z + e' is independent given Z
+    assert cmi_from_covariance(cov[:3, :3], 2, 1) == pytest.approx(mi_from_covariance(cov[:3, :3], 2))
+    mix = np.array([[1.0, 0, 1], [0, 1, 1], [0, 0, 1]])  # rows x, y, z from (e, e', z)
+    assert cmi_from_covariance(mix @ mix.T, 1, 1) == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match="x_dim and y_dim must be at least 1"):
+        cmi_from_covariance(cov, 4, 3)
