@@ -1,6 +1,7 @@
 """mine: mutual information and f-divergences estimated with neural statistics networks."""
 
 from . import bounds, critics, divergences, gaussian, preprocessing, sources, training
+from .conditional import ConditionalMI
 from .divergence_estimator import DivergenceEstimator, divergence
 from .estimator import MINE, mutual_information
 from .knn import ksg
@@ -10,6 +11,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "MINE",
+    "ConditionalMI",
     "CriticTrainer",
     "DivergenceEstimator",
     "bounds",

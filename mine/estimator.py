@@ -53,7 +53,7 @@ UNITS = {"nats": 1.0, "bits": 1.0 / math.log(2.0)}
 POSITIVE = Real(0, math.inf, "neither")
 
 
-def _to_units(value: float, units: str) -> float:
+def to_units(value: float, units: str) -> float:
     if units not in UNITS:
         raise ValueError(f"units must be one of {', '.join(UNITS)}, got {units!r}")
     return value * UNITS[units]
@@ -172,7 +172,7 @@ class _VariationalEstimator(BaseEstimator):
     def estimate(self, units: str = "nats") -> float:
         """The held-out estimate, ``estimate_``, in ``"nats"`` or ``"bits"``."""
         self._check_fitted()
-        return _to_units(self.estimate_, units)
+        return to_units(self.estimate_, units)
 
     def interval(self, level: float = 0.95, units: str = "nats") -> tuple[float, float]:
         """estimate -/+ z se: an interval for the estimator's *expectation at this n*, a lower bound
@@ -180,14 +180,14 @@ class _VariationalEstimator(BaseEstimator):
         self._check_fitted()
         validate_params("interval", {"level": [Real(0, 1, "neither")]}, {"level": level})
         low, high = normal_interval(self.estimate_, self.se_, level)
-        return _to_units(low, units), _to_units(high, units)
+        return to_units(low, units), to_units(high, units)
 
     def lower(self, level: float = 0.95, units: str = "nats") -> float:
         """A one-sided lower confidence bound L on the quantity: it is at least L at ``level``
         (``max(floor, estimate - z_level se)``; the estimate is a held-out lower bound)."""
         self._check_fitted()
         validate_params("lower", {"level": [Real(0, 1, "neither")]}, {"level": level})
-        return _to_units(lower_confidence_bound(self.estimate_, self.se_, level, self.bound_.floor), units)
+        return to_units(lower_confidence_bound(self.estimate_, self.se_, level, self.bound_.floor), units)
 
     def evaluate(self, first: ArrayLike, second: ArrayLike, units: str = "nats") -> float:
         """The fitted critics' bound on new data (each fold's selected critics with that fold's
@@ -203,7 +203,7 @@ class _VariationalEstimator(BaseEstimator):
             )
         if source.n_rows < task.min_rows:
             raise ValueError(f"evaluate needs at least {task.min_rows} samples")
-        return _to_units(evaluate_folds(self._plan(task), self.folds_, source), units)
+        return to_units(evaluate_folds(self._plan(task), self.folds_, source), units)
 
     def score(self, first: ArrayLike, second: ArrayLike) -> float:
         """The fitted critics' held-out bound on new data in nats (higher is better), for scikit-learn's
