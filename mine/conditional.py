@@ -22,6 +22,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 
 from ._validation import Instance, Integer, Options, Real, validate_params
+from .diagnostics import shared_columns
 from .estimator import MINE, to_units
 from .inputs import as_2d_float
 from .uncertainty import lower_confidence_bound, normal_interval
@@ -98,6 +99,12 @@ class ConditionalMI(BaseEstimator):
         """Fit both terms on the rows (x_i, y_i, z_i). Returns self."""
         validate_params("ConditionalMI", self._parameter_constraints, self.get_params(deep=False))
         x, y, z = check_triple(x, y, z)
+        copies = shared_columns(x, z)
+        if copies:
+            raise ValueError(
+                f"z holds a copy of x (x column, z column: {', '.join(f'{i}, {j}' for i, j in copies[:5])}): given Z, "
+                "X is known and I(X; Y | Z) = 0, while both terms of the chain rule are infinite; drop the copy from z"
+            )
         base = clone(self.estimator) if self.estimator is not None else MINE()
         if self.random_state is not None:
             base.set_params(random_state=self.random_state)

@@ -55,6 +55,7 @@ def test_both_terms_share_rows_folds_and_seed():
             "same number of rows \\(samples\\), got 10, 10 and 9",
         ),
         ((np.zeros((10, 1)), np.full((10, 1), np.nan), np.zeros((10, 1))), "y contains NaN"),
+        ((np.arange(10.0), np.zeros(10), np.c_[np.ones(10), np.arange(10.0)]), "z holds a copy of x .*: 0, 1"),
     ],
 )
 def test_bad_triples_are_named(args, message):
