@@ -89,7 +89,7 @@ class _VariationalEstimator(BaseEstimator):
     """What both estimators share: parameters, the fit around :func:`~mine.fitting.cross_fit`,
     estimates and intervals, evaluation on new data, save/load. A subclass provides ``_task()``."""
 
-    # every parameter the two estimators share; a subclass adds its own
+    _null_draws = 0  # permutations of held-out rows for mine.independence_test (not a parameter)
     _parameter_constraints: dict = {
         "hidden": [PositiveInts()],
         "activation": [Options(ACTIVATIONS)],
@@ -152,13 +152,12 @@ class _VariationalEstimator(BaseEstimator):
         """Cross-fit; estimate, uncertainty, folds as fitted attributes; errors and warnings."""
         shared = world()[1] > 1 and self.random_state is None  # several processes draw one seed
         rng = check_random_state(common_seed() if shared else self.random_state)
-        plan = self._plan(task)
         hidden = not self.verbose or not is_main_process()
         total = self.max_steps * (1 if source.streaming else self.folds)
         with tqdm(total=total, disable=hidden, desc=type(self).__name__, leave=False) as bar:
-            result = cross_fit(plan, source, rng, bar)
+            result = cross_fit(self._plan(task), source, rng, bar, self._null_draws)
         self.folds_, self.estimate_, self.uncertainty_ = result.folds, result.estimate, result.uncertainty
-        self.se_ = self.uncertainty_["se"]
+        self.se_, self.null_ = self.uncertainty_["se"], result.null  # null_: see independence_test
         self.cap_ = math.log(self.batch_size) if self.bound_.needs_matrix else math.inf
         self.n_heldout_ = sum(f.n_heldout for f in self.folds_)
         floor, lr = self.bound_.floor, self.lr

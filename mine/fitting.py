@@ -231,11 +231,15 @@ class CrossFit:
         Every report weighted by its rows.
     uncertainty : dict
         ``se``, ``se_bootstrap``, ``se_training`` (:func:`mine.uncertainty.standard_error`).
+    null : ndarray or None
+        With ``null_draws``: the estimate recomputed on each draw with the second input's held-out
+        rows permuted (the same critics, pooled the same way).
     """
 
     folds: list[FoldResult]
     estimate: float
     uncertainty: dict[str, float]
+    null: np.ndarray | None = None
 
 
 class BestStep:
@@ -558,7 +562,31 @@ def _bootstrap(plan: FitPlan, critic: nn.Module | None, source: Source, generato
         return bootstrap_values(plan.bound, blocks, N_BOOTSTRAP, generator).cpu().numpy()
 
 
-def cross_fit(plan: FitPlan, source: Source, rng: np.random.RandomState, progress: Progress | None = None) -> CrossFit:
+def _permutation_null(
+    plan: FitPlan, critic: nn.Module | None, rows: Source, draws: int, generator: torch.Generator
+) -> np.ndarray:
+    """A report recomputed ``draws`` times with the second input's rows permuted: under independence
+    the joint pairs of held-out rows are exchangeable with permuted ones, and the critic never saw
+    these rows, so the observed report is one more draw of the same law (the constant critic: the
+    floor every time)."""
+    if critic is None:
+        return np.full(draws, plan.bound.floor)
+    values = np.empty(draws)
+    for d in range(draws):
+        permuted = rows.shuffled(torch.randperm(rows.n_rows, generator=generator))
+        values[d] = float(
+            evaluate(critic, permuted, plan.bound, evaluation_blocks(permuted, plan.bound, plan.batch_size))
+        )
+    return values
+
+
+def cross_fit(
+    plan: FitPlan,
+    source: Source,
+    rng: np.random.RandomState,
+    progress: Progress | None = None,
+    null_draws: int = 0,
+) -> CrossFit:
     """Train one critic per fold of ``source`` and pool the folds' cross-selected reports, weighted
     by their rows, with a standard error (a bootstrap over report rows and the reports' spread).
 
@@ -576,6 +604,9 @@ def cross_fit(plan: FitPlan, source: Source, rng: np.random.RandomState, progres
         The fit's random state (the same on every rank with several processes).
     progress : tqdm-like or None
         A bar of ``max_steps`` per fold; its total shrinks when a fold stops early.
+    null_draws : int
+        Permutations of each report's rows for a null distribution of the estimate (0: none; rows in
+        memory only).
 
     Returns
     -------
@@ -587,7 +618,7 @@ def cross_fit(plan: FitPlan, source: Source, rng: np.random.RandomState, progres
     halvings = [heldout.split(2, 0.5, rng)[0] for _, heldout in splits]
     bootstrap = torch.Generator().manual_seed(int(rng.randint(0, 2**31 - 1)))
     folds: list[FoldResult] = []
-    draws = []
+    draws, nulls = [], []
     for k, ((train, _), halving, seed) in enumerate(zip(splits, halvings, seeds)):
         preprocessing = train.fit_preprocessing(plan.preprocessing)
         rows = [part.prepared(preprocessing, plan.dtype, plan.device) for part in halving]
@@ -601,11 +632,17 @@ def cross_fit(plan: FitPlan, source: Source, rng: np.random.RandomState, progres
         if progress is not None:
             progress.total -= plan.schedule.max_steps - fold.n_steps  # early stop: shrink the bar
         draws += [_bootstrap(plan, critic, rows[1 - h], bootstrap) for h, critic in enumerate(fold.critics)]
+        if null_draws:  # its own stream: the estimate's draws are the same with or without a test
+            permutations = torch.Generator().manual_seed(int(seed) + 1)
+            nulls += [
+                _permutation_null(plan, c, rows[1 - h], null_draws, permutations) for h, c in enumerate(fold.critics)
+            ]
     reports = [r for f in folds for r in f.reports]
     rows_of_reports = [n for f in folds for n in f.report_rows]
     fold_of_report = [k for k, f in enumerate(folds) for _ in f.reports]  # a fold's halves share its training
     uncertainty = standard_error(reports, rows_of_reports, np.stack(draws, axis=1), fold_of_report)
-    return CrossFit(folds, float(np.average(reports, weights=rows_of_reports)), uncertainty)
+    null = np.average(np.stack(nulls, axis=1), axis=1, weights=rows_of_reports) if nulls else None
+    return CrossFit(folds, float(np.average(reports, weights=rows_of_reports)), uncertainty, null)
 
 
 def evaluate_folds(plan: FitPlan, folds: Sequence[FoldResult], source: Source) -> float:

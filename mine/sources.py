@@ -421,6 +421,15 @@ class PairedSource(Source):
         """All pairs of the block, whatever the training negatives."""
         return all_pair_scores(critic, *block)
 
+    def shuffled(self, order: Tensor) -> PairedSource:
+        """The same x with z's rows taken in ``order`` (a permutation): pairs drawn from the product of
+        the marginals, for permutation tests. Rows in memory only."""
+        rows = self.groups[0]
+        if not isinstance(rows, AlignedRows):
+            raise TypeError("a permutation test needs the rows in memory: pass arrays, not memory maps or streams")
+        x, z = rows.arrays
+        return self._with([AlignedRows(x, z[order], row_name=rows.row_name)])
+
 
 class TwoSampleSource(Source):
     """Samples of P and of Q (any sizes), for D(P || Q); the scores are V on each sample.

@@ -66,3 +66,18 @@ def test_bad_triples_are_named(args, message):
 def test_parameters_are_checked():
     with pytest.raises(ValueError, match="ConditionalMI: method must be one of 'chain'"):
         ConditionalMI(method="direct").fit(*triple(0, n=100))
+
+
+def test_independence_test_permutes_held_out_rows_without_changing_the_estimate():
+    import mine
+
+    rng = np.random.default_rng(0)
+    small = dict(max_steps=300, hidden=(32, 32), batch_size=64, lr=1e-3, random_state=0)
+    x, z = rng.normal(size=(1000, 2)), rng.normal(size=(1000, 2))
+    independent = mine.independence_test(x, z, n_permutations=99, **small)
+    assert len(independent.null) == 99 and independent.p_value > 0.05  # seed 0 reads p = 0.91
+    assert independent.statistic == MINE(**small).fit(x, z).mi()  # the null draws use their own stream
+    dependent = mine.independence_test(x, 0.3 * x + rng.normal(size=(1000, 2)), n_permutations=99, **small)
+    assert dependent.p_value == 1 / 100 and dependent.statistic > dependent.null.max()
+    with pytest.raises(ValueError, match="n_permutations must be an integer >= 1"):
+        mine.independence_test(x, z, n_permutations=0)
