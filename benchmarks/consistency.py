@@ -427,7 +427,8 @@ def plot(rows: list[dict], extras: dict, config: ConsistencyConfig, path) -> Non
             float(mine_rows[c]["estimate"]) - mine_rows[c]["truth"] if c in mine_rows else math.nan for c in cases
         ]
         bars = left.bar(np.arange(len(cases)) + k * width, values, width, label=name)
-        failed = [j for j, v in enumerate(values) if not math.isfinite(v)]  # an error, not an estimate
+        # an error, not an estimate (a task this estimator did not run is left empty)
+        failed = [j for j, (c, v) in enumerate(zip(cases, values)) if c in mine_rows and not math.isfinite(v)]
         left.plot(np.array(failed) + k * width, np.zeros(len(failed)), "x", color=bars.patches[0].get_facecolor())
     left.axhline(0, color="black", lw=0.8)
     left.set_yscale("symlog", linthresh=1.0)  # an unpreprocessed fit can miss by tens of nats
