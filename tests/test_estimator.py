@@ -250,6 +250,8 @@ BAD_VALUES = {
     "batch_size": [1, True, 64.0, float("nan")],
     "lr": [0, -1e-3, True, float("nan"), float("inf"), "1e-3"],
     "weight_decay": [-1.0, True, float("nan")],
+    "weight_average": [-0.1, 1.0, True, float("nan")],
+    "dropout": [-0.1, 1.0, True, float("nan"), "0.3"],
     "ema_rate": [-0.1, 1.5, True, float("nan")],
     "smile_tau": [0.0, True, float("nan")],
     "divergence": [3, None],
