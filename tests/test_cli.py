@@ -265,3 +265,23 @@ def test_plot_option_writes_the_training_curves(tmp_path, table, capsys):
         == 0
     )
     assert json.loads(capsys.readouterr().out)["plot"] == str(out) and out.stat().st_size > 10_000
+
+
+def test_cmi_command_reads_three_column_sets_and_equals_the_library(tmp_path, capsys):
+    import pandas as pd
+
+    from mine import MINE, ConditionalMI
+
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=400)
+    x = z + rng.normal(size=400)
+    y = x + z + rng.normal(size=400)
+    pd.DataFrame({"a": x, "b": y, "c": z}).to_csv(tmp_path / "xyz.csv", index=False)
+    args = ["cmi", str(tmp_path / "xyz.csv"), "--x", "a", "--y", "b", "--z", "c", *QUICK]
+    assert main([*args, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    expected = ConditionalMI(MINE(max_steps=40, batch_size=32, random_state=0)).fit(x, y, z)
+    assert report["cmi"] == pytest.approx(expected.mi()) and report["x_columns"] == ["a"]
+    assert report["cmi"] == pytest.approx(report["mi_x_yz"] - report["mi_x_z"])
+    assert main([*args[:6], "--z", "a", *QUICK]) == 2
+    assert "z holds a copy of x" in capsys.readouterr().err
