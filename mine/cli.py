@@ -266,7 +266,7 @@ def _cmd_cmi(args) -> int:
         "cmi": cmi.mi(args.units),
         "units": args.units,
         "se": cmi.se_ * u,
-        "cmi_lower_95": cmi.mi_lower() * u,
+        "cmi_lower_95": cmi.mi_lower(0.95, args.units),
         "method": "chain rule: I(X; (Y, Z)) - I(X; Z)",
         "mi_x_yz": cmi.joint_.mi(args.units),
         "mi_x_z": cmi.given_.mi(args.units),

@@ -127,18 +127,19 @@ class ConditionalMI(BaseEstimator):
         self._check_fitted()
         return to_units(self.estimate_, units)
 
-    def mi_lower(self, level: float = 0.95) -> float:
-        """max(0, estimate - z_level se) in nats: a lower confidence bound only as far as the two fits'
+    def mi_lower(self, level: float = 0.95, units: str = "nats") -> float:
+        """max(0, estimate - z_level se): a lower confidence bound only as far as the two fits'
         shortfalls cancel (the chain rule's difference is not itself a lower bound)."""
         self._check_fitted()
         validate_params("mi_lower", {"level": [Real(0, 1, "neither")]}, {"level": level})
-        return lower_confidence_bound(self.estimate_, self.se_, level, 0.0)
+        return to_units(lower_confidence_bound(self.estimate_, self.se_, level, 0.0), units)
 
-    def mi_interval(self, level: float = 0.95) -> tuple[float, float]:
-        """estimate -/+ z se in nats: the spread of the estimate at this n."""
+    def mi_interval(self, level: float = 0.95, units: str = "nats") -> tuple[float, float]:
+        """estimate -/+ z se: the spread of the estimate at this n."""
         self._check_fitted()
         validate_params("mi_interval", {"level": [Real(0, 1, "neither")]}, {"level": level})
-        return normal_interval(self.estimate_, self.se_, level)
+        low, high = normal_interval(self.estimate_, self.se_, level)
+        return to_units(low, units), to_units(high, units)
 
 
 @dataclass(frozen=True)

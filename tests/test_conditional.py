@@ -42,6 +42,7 @@ def test_both_terms_share_rows_folds_and_seed():
     unseeded = ConditionalMI(MINE(max_steps=20, eval_every=10, hidden=(8,), batch_size=64)).fit(x, y, z)
     assert unseeded.joint_.random_state == unseeded.given_.random_state is not None
     assert cmi.mi("bits") == pytest.approx(cmi.mi() / math.log(2))
+    assert cmi.mi_lower(units="bits") == pytest.approx(cmi.mi_lower() / math.log(2))
     assert cmi.get_params()["estimator__lr"] == 1e-3
     seeded = ConditionalMI(clone(FAST).set_params(max_steps=20, eval_every=10), random_state=5).fit(x, y, z)
     assert seeded.joint_.random_state == seeded.given_.random_state == 5

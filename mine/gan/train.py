@@ -397,7 +397,7 @@ class _Run:
     reg: MINERegularizer | None
     noise_gen: torch.Generator
     eval_gen: torch.Generator
-    blur_gen: torch.Generator | None = None
+    blur_gen: torch.Generator
 
 
 def _start_run(config: GANConfig) -> _Run:
@@ -421,7 +421,8 @@ def _start_run(config: GANConfig) -> _Run:
             lr=config.lr_mine,
             adaptive_clip=config.adaptive_clip,
         ).to(device)
-    return _Run(config, models, loss, opt_g, opt_d, reg, noise_gen, eval_gen)
+    blur_gen = torch.Generator().manual_seed(config.seed + 3)  # instance noise (seeded, not drawn from torch's)
+    return _Run(config, models, loss, opt_g, opt_d, reg, noise_gen, eval_gen, blur_gen)
 
 
 def _discriminator_step(run: _Run, sigma: float) -> torch.Tensor:
@@ -515,7 +516,6 @@ def train_gan(config: GANConfig, out: str | Path | None = None, progress: bool =
     evaluated = (None,) if averaged is None else (averaged.module, None)
     optimizers = [run.opt_g, run.opt_d] + ([run.reg.trainer.optimizer] if run.reg is not None else [])
     schedulers = _linear_decay(optimizers, config.steps) if config.lr_decay == "linear" else []
-    run.blur_gen = torch.Generator().manual_seed(config.seed + 3)
     history: list[dict] = []
     start = time.perf_counter()
     for step in tqdm(range(1, config.steps + 1), disable=not progress, desc=f"GAN {config.data}/{config.loss}"):
