@@ -1,7 +1,7 @@
 """mine: mutual information and f-divergences estimated with neural statistics networks."""
 
 from . import bounds, critics, divergences, gaussian, preprocessing, sources, training
-from .conditional import ConditionalMI, independence_test
+from .conditional import ConditionalMI, conditional_independence_test, independence_test
 from .divergence_estimator import DivergenceEstimator, divergence
 from .estimator import MINE, mutual_information
 from .knn import ksg
@@ -19,6 +19,7 @@ __all__ = [
     "divergence",
     "divergences",
     "gaussian",
+    "conditional_independence_test",
     "independence_test",
     "ksg",
     "mutual_information",

@@ -12,12 +12,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 from scipy.special import digamma
+from scipy.stats import rankdata
 from sklearn.utils import check_array
 
 from ._validation import Integer, Options, validate_params
 from .preprocessing import PREPROCESSORS, fit_preprocessor
 
-__all__ = ["ksg", "ksg_conditional"]
+__all__ = ["ksg", "ksg_conditional", "local_permutation"]
 
 
 def _columns(data: ArrayLike, name: str) -> np.ndarray:
@@ -120,3 +121,46 @@ def ksg_conditional(
     radius = _kth_neighbour_radius(np.hstack([x, y, z]), k, workers, "(x, y, z)")
     n_xz, n_yz, n_z = (_counts_within(part, radius, workers) for part in (np.hstack([x, z]), np.hstack([y, z]), z))
     return float(digamma(k) - np.mean(digamma(n_xz) + digamma(n_yz) - digamma(n_z)))
+
+
+def local_permutation(
+    z: ArrayLike, k: int = 5, random_state: np.random.RandomState | int | None = None, workers: int = 1
+) -> np.ndarray:
+    """A row order pi that moves each row only among its neighbours in z: x[pi] drawn this way keeps
+    X's relation to Z and breaks any relation to Y given Z (Runge 2018's restricted permutation).
+
+    For the rows in random order, pi[i] is a not-yet-used row among the k nearest neighbours of z_i
+    (max norm on per-column ranks, the row itself included), tried in random order; when all k are
+    used, a random one of them (so pi may repeat a few rows). Exact ties in z (a discrete Z) are
+    neighbours at distance 0, so rows then move within their z value.
+
+    Parameters
+    ----------
+    z : array_like of shape (n,) or (n, d)
+        The conditioning variable.
+    k : int
+        Neighbours to draw from (the more, the closer to a plain permutation).
+    random_state : RandomState, int or None
+        The draws.
+    workers : int
+        Threads of the neighbour search (-1: all cores).
+
+    Returns
+    -------
+    ndarray of int, shape (n,)
+    """
+    validate_params("local_permutation", {"k": [Integer(1)]}, {"k": k})
+    z = _columns(z, "z")
+    n = len(z)
+    if n <= k:
+        raise ValueError(f"too few samples: local_permutation with k={k} needs more than {k} samples, got {n}")
+    rng = random_state if isinstance(random_state, np.random.RandomState) else np.random.RandomState(random_state)
+    ranks = rankdata(z, axis=0) / n + rng.uniform(0, 1e-3 / n, z.shape)  # tied rows: ties broken at random
+    neighbours = cKDTree(ranks).query(ranks, k=list(range(1, k + 1)), p=np.inf, workers=workers)[1]
+    neighbours = np.take_along_axis(neighbours, rng.rand(n, k).argsort(axis=1), axis=1)  # tried in random order
+    order, used = np.empty(n, dtype=np.int64), np.zeros(n, dtype=bool)
+    for i in rng.permutation(n):
+        free = neighbours[i][~used[neighbours[i]]]
+        order[i] = free[0] if len(free) else neighbours[i, rng.randint(k)]
+        used[order[i]] = True
+    return order

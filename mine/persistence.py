@@ -12,7 +12,7 @@ from torch import nn
 from .fitting import FoldResult
 from .preprocessing import transformer_from_state, transformer_state
 
-__all__ = ["load", "save"]
+__all__ = ["from_state", "load", "read", "save", "state_of"]
 
 
 def save(estimator, path) -> None:
@@ -25,6 +25,11 @@ def save(estimator, path) -> None:
     path : str or path-like
         Where to write (``torch.save``).
     """
+    torch.save(state_of(estimator), path)
+
+
+def state_of(estimator) -> dict[str, Any]:
+    """A fitted estimator as a dictionary of plain values and tensors (what :func:`save` writes)."""
     params = estimator.get_params()
     if isinstance(params.get("critic"), nn.Module):
         params["critic"] = None  # a user's module is passed again to load()
@@ -41,10 +46,10 @@ def save(estimator, path) -> None:
         for k, v in vars(estimator).items()
         if k.endswith("_") and isinstance(v, (int, float, bool, str, tuple, list, dict)) and k != "folds_"
     }
-    torch.save({"class": type(estimator).__name__, "params": params, "fitted": fitted, "folds": folds}, path)
+    return {"class": type(estimator).__name__, "params": params, "fitted": fitted, "folds": folds}
 
 
-def _read(path, cls: type) -> dict[str, Any]:
+def read(path, cls: type) -> dict[str, Any]:
     """The saved dictionary, or a one-line ValueError saying why ``path`` is not one."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -90,7 +95,12 @@ def load(cls: type, path, critic: nn.Module | None = None):
     MINE or DivergenceEstimator
         Fitted: ``estimate()``, ``evaluate(...)`` and the fitted attributes work as after ``fit``.
     """
-    state = _read(path, cls)
+    return from_state(cls, read(path, cls), path, critic)
+
+
+def from_state(cls: type, state: dict[str, Any], path, critic: nn.Module | None = None):
+    """The estimator of class ``cls`` that :func:`state_of` made ``state`` from (``path`` names the
+    file in errors)."""
     params = dict(state["params"])
     if "critic" in params and params["critic"] is None:
         if critic is None:

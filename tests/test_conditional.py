@@ -57,6 +57,10 @@ def test_both_terms_share_rows_folds_and_seed():
         ),
         ((np.zeros((10, 1)), np.full((10, 1), np.nan), np.zeros((10, 1))), "y contains NaN"),
         ((np.arange(10.0), np.zeros(10), np.c_[np.ones(10), np.arange(10.0)]), "z holds a copy of x .*: 0, 1"),
+        (
+            (np.arange(10.0), np.c_[np.ones(10), np.arange(10.0)], np.zeros(10)),
+            "y holds a copy of x .*: 0, 1.*infinite",
+        ),
     ],
 )
 def test_bad_triples_are_named(args, message):
@@ -82,3 +86,41 @@ def test_independence_test_permutes_held_out_rows_without_changing_the_estimate(
     assert dependent.p_value == 1 / 100 and dependent.statistic > dependent.null.max()
     with pytest.raises(ValueError, match="n_permutations must be an integer >= 1"):
         mine.independence_test(x, z, n_permutations=0)
+
+
+def test_conditional_independence_test_keeps_z_and_rejects_dependence_given_z():
+    import mine
+
+    small = MINE(max_steps=300, hidden=(32, 32), batch_size=64, lr=1e-3)
+    rng = np.random.default_rng(3)
+    z = rng.integers(3, size=(1200, 1)).astype(float)  # discrete Z: the local permutation is exact
+    x = z + rng.normal(size=(1200, 1))
+    y = z**2 + rng.normal(size=(1200, 1))
+    null = mine.conditional_independence_test(x, y, z, n_permutations=49, estimator=small, random_state=0)
+    assert len(null.null) == 49 and isinstance(null.estimator, ConditionalMI)
+    assert null.p_value > 0.01  # uniform under the null (a 1% chance to fail a new seed); seed 0: 0.04
+    dependent = mine.conditional_independence_test(
+        x, y + x, z, n_permutations=49, estimator=small, random_state=0
+    )  # given z, corr(x, y) = 1/sqrt 2: 0.35 nats
+    assert dependent.p_value == 1 / 50 and dependent.statistic > dependent.null.max()
+    with pytest.raises(ValueError, match="test_fraction must be a number in \\(0, 1\\), got 1.0"):
+        mine.conditional_independence_test(x, y, z, test_fraction=1.0)
+    with pytest.raises(ValueError, match="same number of rows"):
+        mine.conditional_independence_test(x, y[:-1], z)
+
+
+def test_conditional_mi_saves_and_loads(tmp_path):
+    x, y, z = triple(2, n=800)
+    cmi = ConditionalMI(clone(FAST).set_params(max_steps=60, eval_every=20)).fit(x, y, z)
+    cmi.save(tmp_path / "cmi.pt")
+    loaded = ConditionalMI.load(tmp_path / "cmi.pt")
+    assert loaded.mi() == cmi.mi() and loaded.se_ == cmi.se_ and loaded.mi_lower() == cmi.mi_lower()
+    joint = np.hstack([y, z])
+    assert loaded.joint_.evaluate(x, joint) == cmi.joint_.evaluate(x, joint)
+    assert loaded.given_.evaluate(x, z) == cmi.given_.evaluate(x, z)
+    assert loaded.estimator.get_params()["lr"] == 1e-3
+    with pytest.raises(ValueError, match="holds a ConditionalMI, not a MINE"):
+        MINE.load(tmp_path / "cmi.pt")
+    with pytest.raises(ValueError, match="holds a MINE, not a ConditionalMI"):
+        cmi.joint_.save(tmp_path / "mine.pt")
+        ConditionalMI.load(tmp_path / "mine.pt")
