@@ -163,7 +163,7 @@ def read_table(path: Path | str, header: str = "auto") -> Table:
         try:
             frame = pd.read_parquet(path)
         except ImportError:
-            raise ValueError("reading Parquet needs pyarrow: pip install 'mine[parquet]'") from None
+            raise ValueError("reading Parquet needs pyarrow: pip install 'mine-mi[parquet]'") from None
         names = [str(c) for c in frame.columns]
         frame.columns = names
         return Table(frame=frame, names=names, path=str(path))

@@ -26,3 +26,13 @@ def test_constraints_pin_the_local_cpu_torch_and_setup_keeps_a_range():
     assert "torch==2.13.0" in (ROOT / "constraints.txt").read_text()
     setup = (ROOT / "setup.cfg").read_text()
     assert re.search(r"^\s*torch>=[\d.]+,<\d+\s*$", setup, re.M)
+
+
+def test_install_lines_name_this_distribution_not_the_other_mine():
+    # "mine" on the package index is an unrelated project; ours is published as "mine-mi"
+    assert re.search(r"^name = mine-mi$", (ROOT / "setup.cfg").read_text(), re.M)
+    texts = [ROOT / "README.md", *ROOT.glob("docs/**/*.md"), *ROOT.glob("mine/**/*.py"), *ROOT.glob("examples/**/*")]
+    for path in texts:
+        if path.is_file() and path.suffix in {".md", ".py", ".txt", ".sh"}:
+            text = path.read_text()
+            assert not re.search(r"""install\s+["']?mine(\[|["'\s]|$)""", text, re.M), path
