@@ -24,9 +24,11 @@ from sklearn.exceptions import ConvergenceWarning
 __all__ = [
     "FAILED_TRAINING_NATS",
     "LOG_N_WARNING",
+    "ROWS_PER_COLUMN",
     "Finding",
     "ImplausibleEstimateError",
     "cap_findings",
+    "unfound_findings",
     "check_plausible",
     "collapsed_training_error",
     "convergence_findings",
@@ -39,6 +41,7 @@ __all__ = [
 ]
 
 FAILED_TRAINING_NATS = 1.0  # a half whose best trained value stays this far below the floor: an error
+ROWS_PER_COLUMN = 100  # fewer rows per column than this, and nothing found: say it does not show independence
 LOG_N_WARNING = 0.8  # warn when a DV/NWJ-type estimate passes this share of log(rows of one report)
 
 
@@ -271,6 +274,36 @@ def convergence_findings(folds: Sequence, max_steps: int) -> list[Finding]:
             f"training was still improving at max_steps={max_steps} (a selected step is the last "
             "one): the estimate may be low; raise max_steps",
             ConvergenceWarning,
+        )
+    ]
+
+
+def unfound_findings(folds: Sequence, columns: int, floor: float) -> list[Finding]:
+    """Nothing found where little could be: no trained critic beat the constant one on any half
+    (the estimate is the bound's floor) and the rows are fewer than ``ROWS_PER_COLUMN`` per column.
+
+    Parameters
+    ----------
+    folds : sequence of FoldResult
+        The fit's folds.
+    columns : int
+        Input columns (both sides).
+    floor : float
+        The bound's value for a constant critic.
+
+    Returns
+    -------
+    list of Finding
+    """
+    rows = folds[0].n_train + folds[0].n_heldout
+    if any(step > 0 for f in folds for step in f.best_steps) or rows >= ROWS_PER_COLUMN * columns:
+        return []
+    return [
+        Finding(
+            f"no trained critic beat the constant one on held-out rows, so the estimate is the floor "
+            f"({floor:g}): no dependence was found, which with {rows} rows for {columns} columns does not "
+            "show independence (a weak dependence spread over many columns needs far more rows)",
+            UserWarning,
         )
     ]
 

@@ -162,7 +162,8 @@ class _VariationalEstimator(BaseEstimator):
         self.n_heldout_ = sum(f.n_heldout for f in self.folds_)
         floor, lr = self.bound_.floor, self.lr
         diagnostics.check_plausible(self.folds_, self.estimate_, self.se_, floor, lr, self.preprocessing)
-        diagnostics.emit(diagnostics.convergence_findings(self.folds_, self.max_steps), stacklevel=3)
+        found = diagnostics.convergence_findings(self.folds_, self.max_steps)
+        diagnostics.emit(found + diagnostics.unfound_findings(self.folds_, sum(source.dims), floor), stacklevel=3)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "estimate_"):

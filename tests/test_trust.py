@@ -351,3 +351,15 @@ def test_interval_calibration_over_eight_draws():
     spread = np.std(estimates, ddof=1)
     assert 0.5 <= spread / np.mean(errors) <= 2.0, (spread, errors)
     assert covered >= 6, (estimates, errors)
+
+
+def test_nothing_found_in_many_columns_is_not_read_as_independence():
+    # 1,000 independent rows: with 50 + 50 columns no trained critic beats the constant one and the
+    # warning says the floor does not show independence; with 2 + 2 the same floor needs no warning
+    rng = np.random.default_rng(0)
+    small = dict(max_steps=100, hidden=(32,), random_state=0)
+    with pytest.warns(UserWarning, match="with 1000 rows for 100 columns does not show independence"):
+        assert MINE(**small).fit(rng.normal(size=(1000, 50)), rng.normal(size=(1000, 50))).mi() == 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert MINE(**small).fit(rng.normal(size=(1000, 2)), rng.normal(size=(1000, 2))).mi() == 0.0
