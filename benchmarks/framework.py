@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime
 import json
 import math
 import os
 import platform
 import re
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -64,9 +66,23 @@ def progress(iterable: Iterable | None = None, total: int | None = None, desc: s
     return tqdm(iterable, total=total, desc=desc, disable=_progress["disable"], leave=False, dynamic_ncols=True)
 
 
+def _commit() -> str | None:
+    """The checkout's commit, with "+changes" when tracked files differ from it (None outside git)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=root, capture_output=True).returncode != 0
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head.stdout.strip() + ("+changes" if dirty else "")
+
+
 def environment() -> dict[str, Any]:
-    """What a reader needs to compare timings across machines."""
+    """What a reader needs to know how a result was made: the code (commit), when, the library
+    versions, and the machine (cores, threads, GPU)."""
     return {
+        "commit": _commit(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "mine_version": mine.__version__,
         "torch_version": torch.__version__,
         "numpy_version": np.__version__,
@@ -230,19 +246,19 @@ def merge_results(benchmark: Benchmark, paths: Sequence[Path], out: Path) -> dic
         raise SystemExit(f"--merge: these files are results of {sorted(map(str, names))}, not {benchmark.name!r}")
     modes = {part["mode"] for part in parts}
     mode = modes.pop() if len(modes) == 1 else "merged"
+    listed = [  # a merged file's own parts are listed, not the merged file
+        sub
+        for p, part in zip(paths, parts)
+        for sub in part.get("parts")
+        or [{k: part[k] for k in ("config", "environment", "wall_seconds")} | {"file": str(p)}]
+    ]
+    differing = sorted({k for sub in listed for k, v in sub["config"].items() if v != listed[0]["config"].get(k)})
     result = {
         "benchmark": benchmark.name,
         "mode": mode,
-        "parts": [
-            {
-                "file": str(p),
-                "config": part["config"],
-                "environment": part["environment"],
-                "wall_seconds": part["wall_seconds"],
-            }
-            for p, part in zip(paths, parts)
-        ],
-        "config": parts[0]["config"],
+        "parts": listed,
+        "config": {k: v for k, v in listed[0]["config"].items() if k not in differing}
+        | {"differs_between_parts": differing},
         "environment": parts[0]["environment"],
         "wall_seconds": sum(part["wall_seconds"] for part in parts),
         "rows": [row for part in parts for row in part["rows"]],

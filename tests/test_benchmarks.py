@@ -34,7 +34,7 @@ def test_benchmark_quick_mode_writes_json_csv_and_plot(name, tmp_path):
     saved = json.loads((tmp_path / f"{name}_quick.json").read_text())
     assert saved["benchmark"] == name and saved["mode"] == "quick"
     assert saved["config"] == json.loads(json.dumps(result["config"]))
-    for key in ("mine_version", "torch_version", "cpu_count", "torch_threads"):
+    for key in ("commit", "date", "mine_version", "torch_version", "cpu_count", "torch_threads"):
         assert key in saved["environment"]
     assert saved["wall_seconds"] > 0
     with (tmp_path / f"{name}_quick.csv").open() as handle:
@@ -115,6 +115,12 @@ def test_parts_run_separately_merge_into_the_whole(tmp_path):
     assert merged["rows"][1]["estimate"] == pytest.approx(second["rows"][0]["estimate"])
     assert merged["rows"][0]["estimate"] == pytest.approx(first["rows"][0]["estimate"])
     assert [p["config"]["tasks"] for p in merged["parts"]] == [["sinh 1x1"], ["cube 2x2"]]
+    assert merged["config"]["differs_between_parts"] == ["tasks"] and "tasks" not in merged["config"]
+    assert merged["config"]["estimators"] == ["CCA"] and merged["parts"][0]["environment"]["date"]
+    again = main(
+        consistency.BENCHMARK, ["--merge", str(tmp_path / "consistency_quick.json"), "--out", str(tmp_path / "m")]
+    )
+    assert [p["file"] for p in again["parts"]] == [p["file"] for p in merged["parts"]]  # the parts, not the merge
     assert (tmp_path / "consistency_quick.png").stat().st_size > 10_000
     with pytest.raises(SystemExit, match="not 'staircase'"):
         from benchmarks import staircase
