@@ -63,6 +63,7 @@ class CITestConfig:
     hidden: tuple[int, ...] = (64, 64)
     batch_size: int = 128
     max_steps: int = 1000
+    neighbours: str = "auto"
     threads: int = 0
 
 
@@ -88,11 +89,18 @@ def run(config: CITestConfig) -> list[dict]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 test = conditional_independence_test(
-                    x, y, z, n_permutations=config.permutations, estimator=estimator, random_state=draw
+                    x,
+                    y,
+                    z,
+                    n_permutations=config.permutations,
+                    estimator=estimator,
+                    random_state=draw,
+                    neighbours=config.neighbours,
                 )
             rows.append(
                 {
                     "design": name,
+                    "neighbours": config.neighbours,
                     "draw": draw,
                     "truth": truth,
                     "statistic": test.statistic,
@@ -106,14 +114,16 @@ def run(config: CITestConfig) -> list[dict]:
 
 
 def summary(rows: list[dict]) -> list[dict]:
-    """Per design: the rejection rate at level 0.05 with its standard error, the mean statistic."""
+    """Per design and neighbour search: the rejection rate at level 0.05 with its standard error,
+    the mean statistic and CMI estimate."""
     out = []
-    for name in dict.fromkeys(r["design"] for r in rows):
-        cell = [r for r in rows if r["design"] == name]
+    for design, neighbours in dict.fromkeys((r["design"], r["neighbours"]) for r in rows):
+        cell = [r for r in rows if (r["design"], r["neighbours"]) == (design, neighbours)]
         rate = float(np.mean([r["rejected"] for r in cell]))
         out.append(
             {
-                "design": name,
+                "design": design,
+                "neighbours": neighbours,
                 "truth": cell[0]["truth"],
                 "draws": len(cell),
                 "rejection_rate": rate,
@@ -131,7 +141,8 @@ def plot(rows: list[dict], extras: dict, config: CITestConfig, path) -> None:
     fig, ax = figure(figsize=(7, 3.6))
     ax.bar(range(len(stats)), [s["rejection_rate"] for s in stats], yerr=[s["rate_se"] for s in stats], color="C0")
     ax.axhline(LEVEL, color="C3", lw=1, ls="--", label=f"level {LEVEL}")
-    ax.set_xticks(range(len(stats)), [s["design"] for s in stats], rotation=30, ha="right", fontsize=8)
+    labels = [f"{s['design']} ({s['neighbours']})" for s in stats]
+    ax.set_xticks(range(len(stats)), labels, rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("rejection rate")
     ax.set_title(f"conditional_independence_test, {config.n:,} rows, {config.draws} draws per design")
     ax.legend(fontsize=8)
@@ -141,7 +152,17 @@ def plot(rows: list[dict], extras: dict, config: CITestConfig, path) -> None:
 def report(rows: list[dict], config: CITestConfig) -> str:
     return table(
         summary(rows),
-        ["design", "truth", "draws", "rejection_rate", "rate_se", "mean_statistic", "mean_cmi_estimate", "seconds"],
+        [
+            "design",
+            "neighbours",
+            "truth",
+            "draws",
+            "rejection_rate",
+            "rate_se",
+            "mean_statistic",
+            "mean_cmi_estimate",
+            "seconds",
+        ],
         {"rejection_rate": ".3f", "rate_se": ".3f", "seconds": ".1f", "truth": ".3f"},
     )
 

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, clone
+from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.exceptions import NotFittedError
 from torch import nn
 
@@ -36,6 +37,8 @@ from .uncertainty import lower_confidence_bound, normal_interval
 __all__ = ["ConditionalMI", "IndependenceTest", "conditional_independence_test", "independence_test"]
 
 METHODS = ("chain",)
+NEIGHBOURS = ("auto", "z", "regression")
+AUTO_Z_COLUMNS = 5  # neighbours="auto": in z up to this many columns, in the regression of x on z above
 
 
 def check_triple(x: ArrayLike, y: ArrayLike, z: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -226,6 +229,13 @@ def independence_test(x: ArrayLike, z: ArrayLike, n_permutations: int = 199, **p
     return IndependenceTest(estimator.estimate_, p_value, null, estimator)
 
 
+def _predicted(x_train: np.ndarray, z_train: np.ndarray, z_test: np.ndarray, seed: int) -> np.ndarray:
+    """E[x | z] on the test rows, one gradient-boosted regression per column of x (training rows)."""
+    return np.column_stack(
+        [HistGradientBoostingRegressor(random_state=seed).fit(z_train, column).predict(z_test) for column in x_train.T]
+    )
+
+
 def _held_out_cmi(fitted: ConditionalMI, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> float:
     """The chain rule's two critics on rows neither saw: I(X; (Y, Z)) - I(X; Z) evaluated there."""
     return fitted.joint_.evaluate(x, np.hstack([y, z])) - fitted.given_.evaluate(x, z)
@@ -240,6 +250,7 @@ def conditional_independence_test(
     test_fraction: float = 0.5,
     estimator: MINE | None = None,
     random_state: int | None = None,
+    neighbours: str = "auto",
 ) -> IndependenceTest:
     """A local-permutation test of X independent of Y given Z, with a held-out CMI as the statistic.
 
@@ -265,6 +276,13 @@ def conditional_independence_test(
         Settings of the fits (see :class:`ConditionalMI`).
     random_state : int or None
         Seed of the split, the fits and the permutations.
+    neighbours : {"auto", "z", "regression"}
+        Where the neighbours are found: in z (per-column ranks), or in the prediction of x from z
+        by gradient-boosted trees fitted on the training rows (one column per column of x): close
+        neighbours whatever Z's dimension, right when X depends on Z through its conditional mean
+        plus noise that does not depend on Z. "auto": z when it has at most
+        ``AUTO_Z_COLUMNS`` columns, else the regression (benchmarks.ci_tests, 1,000 rows: type-I
+        error 5% in z at 1 and 5 columns but 15% at 20, where the regression's is 2.5%).
 
     Returns
     -------
@@ -273,8 +291,13 @@ def conditional_independence_test(
     """
     validate_params(
         "conditional_independence_test",
-        {"n_permutations": [Integer(1)], "k": [Integer(1)], "test_fraction": [Real(0, 1, "neither")]},
-        {"n_permutations": n_permutations, "k": k, "test_fraction": test_fraction},
+        {
+            "n_permutations": [Integer(1)],
+            "k": [Integer(1)],
+            "test_fraction": [Real(0, 1, "neither")],
+            "neighbours": [Options(NEIGHBOURS)],
+        },
+        {"n_permutations": n_permutations, "k": k, "test_fraction": test_fraction, "neighbours": neighbours},
     )
     x, y, z = check_triple(x, y, z)
     rng = np.random.RandomState(random_state)
@@ -285,8 +308,11 @@ def conditional_independence_test(
     fitted = ConditionalMI(estimator, random_state=seed).fit(x[train], y[train], z[train])
     x_t, y_t, z_t = x[test], y[test], z[test]
     statistic = _held_out_cmi(fitted, x_t, y_t, z_t)
+    if neighbours == "auto":
+        neighbours = "z" if z.shape[1] <= AUTO_Z_COLUMNS else "regression"
+    space = z_t if neighbours == "z" else _predicted(x[train], z[train], z_t, seed)
     null = np.array(
-        [_held_out_cmi(fitted, x_t[local_permutation(z_t, k, rng)], y_t, z_t) for _ in range(n_permutations)]
+        [_held_out_cmi(fitted, x_t[local_permutation(space, k, rng)], y_t, z_t) for _ in range(n_permutations)]
     )
     p_value = (1 + int(np.count_nonzero(null >= statistic))) / (1 + n_permutations)
     return IndependenceTest(float(statistic), p_value, null, fitted)

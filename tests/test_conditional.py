@@ -103,6 +103,12 @@ def test_conditional_independence_test_keeps_z_and_rejects_dependence_given_z():
         x, y + x, z, n_permutations=49, estimator=small, random_state=0
     )  # given z, corr(x, y) = 1/sqrt 2: 0.35 nats
     assert dependent.p_value == 1 / 50 and dependent.statistic > dependent.null.max()
+    by_prediction = mine.conditional_independence_test(
+        x, y + x, z, n_permutations=49, estimator=small, random_state=0, neighbours="regression"
+    )
+    assert by_prediction.p_value == 1 / 50 and by_prediction.statistic == dependent.statistic  # same fit
+    with pytest.raises(ValueError, match="neighbours must be one of 'auto', 'z', 'regression'"):
+        mine.conditional_independence_test(x, y, z, neighbours="nearest")
     with pytest.raises(ValueError, match="test_fraction must be a number in \\(0, 1\\), got 1.0"):
         mine.conditional_independence_test(x, y, z, test_fraction=1.0)
     with pytest.raises(ValueError, match="same number of rows"):
