@@ -29,7 +29,17 @@ def save(estimator, path) -> None:
 
 
 def state_of(estimator) -> dict[str, Any]:
-    """A fitted estimator as a dictionary of plain values and tensors (what :func:`save` writes)."""
+    """A fitted estimator as a dictionary of plain values and tensors (what :func:`save` writes).
+
+    Parameters
+    ----------
+    estimator : MINE or DivergenceEstimator
+        A fitted estimator.
+
+    Returns
+    -------
+    dict
+    """
     params = estimator.get_params()
     if isinstance(params.get("critic"), nn.Module):
         params["critic"] = None  # a user's module is passed again to load()
@@ -50,7 +60,20 @@ def state_of(estimator) -> dict[str, Any]:
 
 
 def read(path, cls: type) -> dict[str, Any]:
-    """The saved dictionary, or a one-line ValueError saying why ``path`` is not one."""
+    """The dictionary :func:`save` wrote to ``path``, or a one-line ValueError saying why ``path``
+    is not one.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    cls : type
+        The class the file must hold (named in the errors).
+
+    Returns
+    -------
+    dict
+    """
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -99,8 +122,23 @@ def load(cls: type, path, critic: nn.Module | None = None):
 
 
 def from_state(cls: type, state: dict[str, Any], path, critic: nn.Module | None = None):
-    """The estimator of class ``cls`` that :func:`state_of` made ``state`` from (``path`` names the
-    file in errors)."""
+    """The estimator of class ``cls`` that :func:`state_of` made ``state`` from.
+
+    Parameters
+    ----------
+    cls : type
+        ``MINE`` or ``DivergenceEstimator``.
+    state : dict
+        What :func:`state_of` returned (or :func:`read` read).
+    path : str or path-like
+        The file it came from, named in errors.
+    critic : nn.Module or None
+        The user's critic module, when the estimator was fitted with one.
+
+    Returns
+    -------
+    MINE or DivergenceEstimator
+    """
     params = dict(state["params"])
     if "critic" in params and params["critic"] is None:
         if critic is None:
