@@ -28,7 +28,6 @@ __all__ = [
     "Finding",
     "ImplausibleEstimateError",
     "cap_findings",
-    "unfound_findings",
     "check_plausible",
     "collapsed_training_error",
     "convergence_findings",
@@ -36,6 +35,7 @@ __all__ = [
     "data_findings",
     "loader_findings",
     "log_n_findings",
+    "unfound_findings",
     "shared_columns",
     "tied_columns",
 ]
@@ -301,8 +301,9 @@ def unfound_findings(folds: Sequence, columns: int, floor: float) -> list[Findin
     return [
         Finding(
             f"no trained critic beat the constant one on held-out rows, so the estimate is the floor "
-            f"({floor:g}): no dependence was found, which with {rows} rows for {columns} columns does not "
-            "show independence (a weak dependence spread over many columns needs far more rows)",
+            f"({floor:g}): nothing was found, which with {rows} rows for {columns} columns does not show "
+            "independence (or, for two samples, equal distributions): a weak dependence or difference "
+            "spread over many columns needs far more rows",
             UserWarning,
         )
     ]
