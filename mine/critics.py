@@ -17,16 +17,19 @@ from torch import Tensor, nn
 
 from ._validation import Integer, Options, PositiveInts, Real, validate_params
 from .bounds import Scores
+from .gaussian import canonical_correlations
 
 __all__ = [
     "ACTIVATIONS",
     "CRITICS",
     "ConcatCritic",
     "CosineCritic",
+    "GaussianCritic",
     "ScalarCritic",
     "SeparableCritic",
     "all_pair_scores",
     "build_critic",
+    "gaussian_ranks",
     "mlp",
     "shuffled_scores",
     "two_sample_scores",
@@ -230,6 +233,148 @@ class CosineCritic(SeparableCritic):
     def embed_z(self, z: Tensor) -> Tensor:
         """h(z) / |h(z)|."""
         return nn.functional.normalize(self.h(z), dim=-1)
+
+
+class GaussianCritic(nn.Module):
+    """The log density ratio of the Gaussian fitted to training rows, through its first k canonical
+    pairs (a_k, b_k) with correlations rho_k (:func:`mine.gaussian.canonical_correlations`):
+
+        T(x, z) = sum_k [ rho_k / (1 + rho_k) a_k b_k - rho_k^2 / (2 (1 - rho_k^2)) (a_k - b_k)^2
+                          - 1/2 log(1 - rho_k^2) ],   clamped to [``low``, ``cap``].
+
+    For Gaussian (X, Z) it is log p(x, z) / (p(x) p(z)), the optimal critic of every MI bound up to
+    a constant; after per-column normal scores it is so for any Gaussian copula (monotone maps of
+    each column). No trained weights: the estimator offers it as one more candidate that the
+    held-out rows accept or reject (``MINE(gaussian_critic=...)``). The clamp to the smallest and
+    largest score of a training row keeps a rare outlying row from dominating DV's exp(T) (or its
+    mean) on heavy-tailed data. Scores are computed in float64 (rho near 1 makes the terms large and
+    nearly cancelling).
+
+    Parameters
+    ----------
+    mean_x, mean_z, directions_x, directions_z, rho : Tensor
+        The canonical pairs (``directions_*`` of shape (d, k), ``rho`` of shape (k,)).
+    cap, low : float
+        The largest and the smallest score.
+    """
+
+    RHO_MAX = 1.0 - 1e-6  # rho = 1 (a copied column) would give infinite weights
+
+    def __init__(
+        self,
+        mean_x: Tensor,
+        mean_z: Tensor,
+        directions_x: Tensor,
+        directions_z: Tensor,
+        rho: Tensor,
+        cap: float = math.inf,
+        low: float = -math.inf,
+    ):
+        super().__init__()
+        for name, value in zip(
+            ("mean_x", "mean_z", "directions_x", "directions_z", "rho"),
+            (mean_x, mean_z, directions_x, directions_z, rho.clamp(0.0, self.RHO_MAX)),
+        ):
+            self.register_buffer(name, torch.as_tensor(value, dtype=torch.float64))
+        self.register_buffer("cap", torch.tensor(float(cap), dtype=torch.float64))
+        self.register_buffer("low", torch.tensor(float(low), dtype=torch.float64))
+
+    @classmethod
+    def fit(cls, x: Tensor, z: Tensor, ranks: Sequence[int]) -> list[GaussianCritic]:
+        """One critic per rank in ``ranks`` (each at most min(d_x, d_z)) fitted to the rows x, z,
+        each clamped to its smallest and largest score on these rows.
+
+        Parameters
+        ----------
+        x, z : Tensor
+            Paired rows, shapes (n, d_x) and (n, d_z).
+        ranks : sequence of int
+            The numbers of canonical pairs.
+
+        Returns
+        -------
+        list of GaussianCritic
+        """
+        pairs = canonical_correlations(x.detach().cpu().double().numpy(), z.detach().cpu().double().numpy())
+        critics = []
+        for k in ranks:
+            means = (torch.from_numpy(pairs.mean_x), torch.from_numpy(pairs.mean_z))
+            kept = (pairs.directions_x[:, :k], pairs.directions_z[:, :k], pairs.rho[:k])
+            critic = cls(*means, *(torch.from_numpy(a) for a in kept))
+            scores = critic.pair_scores(x, z)
+            critic.cap.fill_(float(scores.max()))
+            critic.low.fill_(float(scores.min()))
+            critics.append(critic)
+        return critics
+
+    @classmethod
+    def from_state(cls, state: dict[str, Tensor]) -> GaussianCritic:
+        """The critic whose ``state_dict()`` is ``state`` (its rank read from the shapes).
+
+        Parameters
+        ----------
+        state : dict of Tensor
+            What ``state_dict()`` returned.
+
+        Returns
+        -------
+        GaussianCritic
+        """
+        names = ("mean_x", "mean_z", "directions_x", "directions_z", "rho", "cap", "low")
+        return cls(*(state[name] for name in names))
+
+    @staticmethod
+    def holds(state: dict) -> bool:
+        """Whether ``state`` (a ``state_dict()``) is a GaussianCritic's.
+
+        Parameters
+        ----------
+        state : dict
+            Saved weights.
+
+        Returns
+        -------
+        bool
+        """
+        return "directions_x" in state and "rho" in state
+
+    @property
+    def rank(self) -> int:
+        """The number of canonical pairs used."""
+        return len(self.rho)
+
+    def _terms(self, x: Tensor, z: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        mean_x, mean_z, rho = self.mean_x.double(), self.mean_z.double(), self.rho.double()
+        a = (x.double() - mean_x) @ self.directions_x.double()
+        b = (z.double() - mean_z) @ self.directions_z.double()
+        spread = rho**2 / (2 * (1 - rho**2))
+        return a, b, spread, rho / (1 + rho)
+
+    def _offset(self) -> Tensor:
+        return -0.5 * torch.log1p(-(self.rho.double() ** 2)).sum()
+
+    def forward(self, x: Tensor, z: Tensor) -> Tensor:
+        """All pairs: S[i, j] = T(x_i, z_j), shape (B_x, B_z), in the inputs' dtype."""
+        a, b, spread, product = self._terms(x, z)
+        cross = (a * (2 * spread + product)) @ b.T  # -e (a - b)^2 + f a b, expanded
+        scores = cross - (spread * a**2).sum(-1)[:, None] - (spread * b**2).sum(-1)[None, :] + self._offset()
+        return scores.clamp(self.low, self.cap).to(x.dtype)
+
+    def pair_scores(self, x: Tensor, z: Tensor) -> Tensor:
+        """Row-wise pairs: T(x_i, z_i), shape (B,)."""
+        a, b, spread, product = self._terms(x, z)
+        scores = (product * a * b - spread * (a - b) ** 2).sum(-1) + self._offset()
+        return scores.clamp(self.low, self.cap).to(x.dtype)
+
+
+def gaussian_ranks(largest: int) -> list[int]:
+    """The ranks offered as Gaussian critics: 1, 2, 3, 4, 6, 9, 13, ... (each max(k + 1, 1.5 k)),
+    below ``largest``, and ``largest`` itself."""
+    ranks, k = [], 1
+    while k < largest:
+        ranks.append(k)
+        k = max(k + 1, k * 3 // 2)
+    return [*ranks, largest]
 
 
 class ScalarCritic(nn.Module):

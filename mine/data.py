@@ -485,11 +485,12 @@ class StreamRows:
         return self.state.heldout
 
     def in_memory_sample(self) -> tuple:
-        """The first ``IN_MEMORY_ROWS`` training rows, in memory (read ahead; training replays them)."""
+        """The first ``IN_MEMORY_ROWS`` training rows, in memory (read ahead; training replays them),
+        mapped by this view's functions."""
         sample = self.state.queue.peek(IN_MEMORY_ROWS)
         if sample is None:
             raise ValueError(f"too few samples: the stream has no {self.row_name} after the {self.state.skip} held out")
-        return sample
+        return sample if self.functions is None else tuple(f(a) for f, a in zip(self.functions, sample))
 
     def map(self, functions: Sequence[Callable]) -> StreamRows:
         """A new view of the same stream, each batch mapped by one function per array (after those of

@@ -278,12 +278,14 @@ def convergence_findings(folds: Sequence, max_steps: int) -> list[Finding]:
     ]
 
 
-def unfound_findings(folds: Sequence, columns: int, floor: float) -> list[Finding]:
-    """Nothing found where little could be: no trained critic beat the constant one on any half
-    (the estimate is the bound's floor) and the rows are fewer than ``ROWS_PER_COLUMN`` per column.
+def unfound_findings(nothing: bool, folds: Sequence, columns: int, floor: float) -> list[Finding]:
+    """Nothing found where little could be: the 95% lower confidence bound is the bound's floor
+    (``nothing``) and the rows are fewer than ``ROWS_PER_COLUMN`` per column.
 
     Parameters
     ----------
+    nothing : bool
+        Whether the fit's lower confidence bound is at the floor.
     folds : sequence of FoldResult
         The fit's folds.
     columns : int
@@ -296,14 +298,14 @@ def unfound_findings(folds: Sequence, columns: int, floor: float) -> list[Findin
     list of Finding
     """
     rows = folds[0].n_train + folds[0].n_heldout
-    if any(step > 0 for f in folds for step in f.best_steps) or rows >= ROWS_PER_COLUMN * columns:
+    if not nothing or rows >= ROWS_PER_COLUMN * columns:
         return []
     return [
         Finding(
-            f"no trained critic beat the constant one on held-out rows, so the estimate is the floor "
-            f"({floor:g}): nothing was found, which with {rows} rows for {columns} columns does not show "
-            "independence (or, for two samples, equal distributions): a weak dependence or difference "
-            "spread over many columns needs far more rows",
+            f"the held-out rows show nothing above the floor ({floor:g}, the value for a constant "
+            f"critic; 95% lower confidence bound): nothing was found, which with {rows} rows for "
+            f"{columns} columns does not show independence (or, for two samples, equal distributions): "
+            "a weak dependence or difference spread over many columns needs far more rows",
             UserWarning,
         )
     ]

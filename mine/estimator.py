@@ -74,6 +74,8 @@ class EstimatorTask:
         Fitted attributes for the source's dims and for the inputs' column names.
     min_rows : int
         The fewest rows ``evaluate`` accepts.
+    gaussian_critic : bool
+        Offer the Gaussian critics of each fold's training rows to the selection.
     """
 
     make_source: Callable[[Any, Any], Source]
@@ -83,6 +85,7 @@ class EstimatorTask:
     dims_attributes: tuple[str, ...]
     name_attributes: tuple[str, str]
     min_rows: int = 1
+    gaussian_critic: bool = False
 
 
 class _VariationalEstimator(BaseEstimator):
@@ -133,6 +136,7 @@ class _VariationalEstimator(BaseEstimator):
         dims = tuple(getattr(self, a) for a in task.dims_attributes)
         names = ("batch_size", "lr", "weight_decay", "weight_average", "folds", "heldout_fraction", "preprocessing")
         loop = {"schedule": Schedule(self.max_steps, self.eval_every, self.patience), "ema_rate": task.ema_rate}
+        loop["gaussian_critic"] = task.gaussian_critic
         loop |= {"dtype": self.dtype_, "device": self.device_, **{name: getattr(self, name) for name in names}}
         return FitPlan(task.bound, lambda: task.make_critic(dims), **loop)
 
@@ -163,7 +167,10 @@ class _VariationalEstimator(BaseEstimator):
         floor, lr = self.bound_.floor, self.lr
         diagnostics.check_plausible(self.folds_, self.estimate_, self.se_, floor, lr, self.preprocessing)
         found = diagnostics.convergence_findings(self.folds_, self.max_steps)
-        diagnostics.emit(found + diagnostics.unfound_findings(self.folds_, sum(source.dims), floor), stacklevel=3)
+        nothing = self.lower() <= floor  # nothing found: the lower confidence bound is the floor
+        diagnostics.emit(
+            found + diagnostics.unfound_findings(nothing, self.folds_, sum(source.dims), floor), stacklevel=3
+        )
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "estimate_"):
@@ -267,6 +274,11 @@ class MINE(_VariationalEstimator):
         Dropout after each hidden activation of the built-in critics, in training only.
     embed_dim : int
         Embedding size of the separable and cosine critics.
+    gaussian_critic : "auto" or bool
+        Also offer each held-out half the Gaussian critic of the training rows' normal scores at
+        ranks 1..min(d_x, d_z) (:class:`~mine.critics.GaussianCritic`; exact for any Gaussian
+        copula), selected and reported like a training step. "auto": with bound "dv", a built-in
+        critic and "quantile" preprocessing.
     negatives : str
         Training negatives: "all" B(B-1) off-diagonal pairs of a batch, or "shuffle" B pairs with z
         deranged (MINE paper).
@@ -332,6 +344,7 @@ class MINE(_VariationalEstimator):
         "bound": [Options(lambda: available_bounds(aliases=True))],
         "critic": [Options(CRITICS), Instance(nn.Module)],
         "embed_dim": [Integer(1)],
+        "gaussian_critic": [Options(["auto"]), Boolean],
         "negatives": [Options(NEGATIVES)],
         "ema_rate": [Real(0, 1), None],
         "smile_tau": [POSITIVE],
@@ -347,6 +360,7 @@ class MINE(_VariationalEstimator):
         activation: str = "elu",
         dropout: float = 0.0,
         embed_dim: int = 32,
+        gaussian_critic: str | bool = "auto",
         negatives: str = "all",
         batch_size: int = 256,
         lr: float = 2e-4,
@@ -381,7 +395,14 @@ class MINE(_VariationalEstimator):
                 return copy.deepcopy(self.critic)
             return build_critic(self.critic, *dims, self.hidden, self.activation, self.embed_dim, self.dropout)
 
+        gaussian = self.gaussian_critic
+        if gaussian is True and bound.name not in ("dv", "infonce", "js", "smile"):
+            raise ValueError(
+                "gaussian_critic=True needs a bound whose best critic is log p(x,z)/p(x)p(z) plus a "
+                f"constant (dv, infonce, js, smile), not {bound.name!r}"
+            )
         return EstimatorTask(
+            gaussian_critic=self._gaussian_auto(bound) if gaussian == "auto" else gaussian,
             make_source=lambda x, z: paired_source(x, z, self.negatives),
             make_critic=make_critic,
             bound=bound,
@@ -390,6 +411,10 @@ class MINE(_VariationalEstimator):
             name_attributes=("feature_names_in_", "z_feature_names_in_"),
             min_rows=2,
         )
+
+    def _gaussian_auto(self, bound: Bound) -> bool:
+        """Normal scores bound the Gaussian critic's inputs; raw or standardized outliers would not."""
+        return bound.name == "dv" and isinstance(self.critic, str) and self.preprocessing == "quantile"
 
     def fit(self, x: ArrayLike, z: ArrayLike | None = None) -> MINE:
         """Train the statistics network(s) on paired samples (rows of x and z are joint draws).

@@ -29,6 +29,7 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .bounds import Bound, PooledValue
+from .critics import GaussianCritic, gaussian_ranks
 from .diagnostics import collapsed_training_error
 from .distributed import ShardedCritic, all_reduce_pooled, can_pool, check_same, world
 from .sources import Source
@@ -117,6 +118,9 @@ class FitPlan:
         Per-column map fitted on each training part (:mod:`mine.preprocessing`).
     dtype, device : torch.dtype, torch.device
         Precision and place of the critic and the rows.
+    gaussian_critic : bool
+        Offer the Gaussian critics of the training rows (:class:`~mine.critics.GaussianCritic`, ranks
+        :func:`~mine.critics.gaussian_ranks`) to each half's selection beside the trained steps.
     """
 
     bound: Bound
@@ -132,6 +136,7 @@ class FitPlan:
     preprocessing: str = "quantile"
     dtype: torch.dtype = torch.float32
     device: torch.device = torch.device("cpu")
+    gaussian_critic: bool = False
 
 
 @dataclass(frozen=True)
@@ -182,7 +187,9 @@ class FoldResult:
     n_train, n_heldout : int
         Training and held-out rows.
     best_steps : list of int
-        The step each half selected (0: the constant critic).
+        The step each half selected (0: the constant critic or a Gaussian one).
+    chosen : list of str
+        What each half selected: "constant", "gaussian rank k" or "network".
     n_steps : int
         Training steps taken.
     stopped_early : bool
@@ -200,6 +207,7 @@ class FoldResult:
     n_train: int
     n_heldout: int
     best_steps: list[int] = field(default_factory=list)
+    chosen: list[str] = field(default_factory=list)
     n_steps: int = 0
     stopped_early: bool = False
     collapsed: bool = False
@@ -243,20 +251,21 @@ class CrossFit:
 
 
 class BestStep:
-    """The best evaluation of one selection half so far: its value, step and critic state.
+    """The best evaluation of one selection half so far: its value, step, a copy of the critic and
+    that critic's value on the other half (``other_value``, when it was computed with it).
 
-    It starts at step 0 with the constant critic (no state), whose bound is ``floor`` exactly (0 for
-    MI: T = const gives DV = 0): a trained step is chosen only if it beats it on the selection rows.
+    It starts at step 0 with the constant critic (None), whose bound is ``floor`` exactly (0 for
+    MI: T = const gives DV = 0): a critic is chosen only if it beats it on the selection rows.
     """
 
     def __init__(self, floor: float):
-        self.value, self.step, self.state = floor, 0, None
+        self.value, self.step, self.critic, self.other_value = floor, 0, None, None
 
-    def consider(self, value: float, step: int, critic: nn.Module) -> None:
-        """Keep ``critic``'s state when ``value`` beats the best so far (a tie keeps the earlier)."""
+    def consider(self, value: float, step: int, critic: nn.Module, other_value: float | None = None) -> None:
+        """Keep a copy of ``critic`` when ``value`` beats the best so far (a tie keeps the earlier)."""
         if value > self.value:
-            self.value, self.step = value, step
-            self.state = copy.deepcopy(critic.state_dict())
+            self.value, self.step, self.other_value = value, step, other_value
+            self.critic = copy.deepcopy(critic)
 
 
 class Patience:
@@ -375,17 +384,28 @@ class _Evaluations:
         self.sizes = [half.selection.n_rows for half in halves]
         self.best = (BestStep(plan.bound.floor), BestStep(plan.bound.floor))
         self.patience = Patience(plan.schedule.patience)
-        self.values_at: dict[int, list[float]] = {}
         self.history: list[dict[str, float]] = []
+
+    def _values(self, critic: nn.Module) -> list[float]:
+        plan = self.plan
+        return [
+            float(evaluate(critic, half.selection, plan.bound, blocks, across_ranks=True, device=plan.device))
+            for half, blocks in zip(self.halves, self.blocks)
+        ]
+
+    def offer(self, candidates: Sequence[nn.Module]) -> None:
+        """Fixed critics (no training) each half may select at step 0; the stopping rule ignores them."""
+        for candidate in candidates:
+            values = self._values(candidate)
+            if all(math.isfinite(v) for v in values):
+                for h, best in enumerate(self.best):
+                    best.consider(values[h], 0, candidate, values[1 - h])
 
     def record(self, critic: nn.Module, step: int, train_value: float) -> bool:
         """Evaluate ``critic`` at ``step`` on both halves, update each half's best step and the
         history; whether the stopping rule says stop."""
         plan = self.plan
-        values = [
-            float(evaluate(critic, half.selection, plan.bound, blocks, across_ranks=True, device=plan.device))
-            for half, blocks in zip(self.halves, self.blocks)
-        ]
+        values = self._values(critic)
         if not all(math.isfinite(v) for v in (*values, train_value)):
             raise FloatingPointError(
                 f"training diverged: the {plan.bound.name} estimate became NaN or infinite by "
@@ -402,31 +422,30 @@ class _Evaluations:
                 "half_1": values[1],
             }
         )
-        self.values_at[step] = values
-        for best, value in zip(self.best, values):
-            best.consider(value, step, critic)
+        for h, best in enumerate(self.best):
+            best.consider(values[h], step, critic, values[1 - h])
         return self.patience.should_stop(heldout)
 
-    def report(self, critic: nn.Module, h: int) -> tuple[nn.Module | None, float]:
+    def report(self, h: int) -> tuple[nn.Module | None, float]:
         """Half h's chosen critic (None: the constant one) and its value on the other half."""
         best, other, plan = self.best[h], self.halves[1 - h], self.plan
-        if best.state is None:
+        if best.critic is None:
             return None, plan.bound.floor
-        chosen = copy.deepcopy(critic)
-        chosen.load_state_dict(best.state)
-        if other.selection_is_every_row:  # computed while training
-            return chosen, self.values_at[best.step][1 - h]
+        chosen = best.critic
+        if other.selection_is_every_row:  # computed when it was considered
+            return chosen, best.other_value
         blocks = evaluation_blocks(other.rows, plan.bound, plan.batch_size, shard=True)
         return chosen, float(evaluate(chosen, other.rows, plan.bound, blocks, across_ranks=True, device=plan.device))
 
     def result(self, critic: nn.Module, train: Source, steps: int, stopped_early: bool, preprocessing) -> FoldResult:
         """The fold's result after ``steps`` steps: each half's choice reported on the other half, or
-        the constant critic everywhere when the scores of ``critic`` became constant (collapsed)."""
+        the constant critic everywhere when no half chose a trained step and the scores of
+        ``critic`` became constant (collapsed: an error, even where a Gaussian critic was chosen)."""
         plan, halves = self.plan, self.halves
-        collapsed = all(best.state is None for best in self.best) and _scores_constant(
+        collapsed = all(best.step == 0 for best in self.best) and _scores_constant(
             critic, halves[0].selection, plan.bound, plan.batch_size
         )
-        chosen = [(None, plan.bound.floor)] * 2 if collapsed else [self.report(critic, h) for h in (0, 1)]
+        chosen = [(None, plan.bound.floor)] * 2 if collapsed else [self.report(h) for h in (0, 1)]
         n_train = train.n_rows if train.n_rows is not None else steps * plan.batch_size * len(train.groups)
         return FoldResult(
             critics=[chosen_critic for chosen_critic, _ in chosen],
@@ -436,11 +455,30 @@ class _Evaluations:
             n_train=n_train,
             n_heldout=sum(half.rows.n_rows for half in halves),
             best_steps=[best.step for best in self.best],
+            chosen=[_kind(chosen_critic) for chosen_critic, _ in chosen],
             n_steps=steps,
             stopped_early=stopped_early,
             collapsed=collapsed,
             history=self.history,
         )
+
+
+def _kind(critic: nn.Module | None) -> str:
+    """What a fold's half selected, in words."""
+    if critic is None:
+        return "constant"
+    return f"gaussian rank {critic.rank}" if isinstance(critic, GaussianCritic) else "network"
+
+
+def gaussian_candidates(train: Source, device: torch.device) -> list[GaussianCritic]:
+    """The Gaussian critics of a paired source's training rows (those in memory: all, or a sample of
+    rows read lazily or streamed), one per rank of :func:`~mine.critics.gaussian_ranks`."""
+    x, z = (
+        torch.as_tensor(np.asarray(a) if not isinstance(a, torch.Tensor) else a)
+        for a in train.groups[0].in_memory_sample()
+    )
+    x, z = x.reshape(len(x), -1), z.reshape(len(z), -1)
+    return [c.to(device) for c in GaussianCritic.fit(x, z, gaussian_ranks(min(x.shape[1], z.shape[1])))]
 
 
 def _update_average(average: AveragedModel, critic: nn.Module) -> None:
@@ -496,6 +534,8 @@ def train_fold(
     )
     evaluated = critic if average is None else average.module  # what is evaluated, selected, reported
     evaluations = _Evaluations(plan, halves, fold)
+    if plan.gaussian_critic:
+        evaluations.offer(gaussian_candidates(train, plan.device))
     max_steps, every = plan.schedule.max_steps, plan.schedule.eval_every
 
     train_sum = torch.zeros((), dtype=plan.dtype, device=plan.device)

@@ -7,6 +7,7 @@ Every estimator in this package is checked against these closed forms.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -14,6 +15,8 @@ from scipy.special import digamma, gammaln
 from sklearn.utils import check_random_state
 
 __all__ = [
+    "CanonicalPairs",
+    "canonical_correlations",
     "cmi_from_covariance",
     "correlated_covariance",
     "kl_gaussians",
@@ -118,6 +121,66 @@ def cmi_from_covariance(cov, x_dim: int, y_dim: int) -> float:
         - logdet(z, "the Z block")
         - logdet(np.arange(d), "cov")
     )
+
+
+@dataclass(frozen=True)
+class CanonicalPairs:
+    """Canonical correlation analysis of two blocks of columns: a = (x - mean_x) @ directions_x and
+    b = (z - mean_z) @ directions_z have unit variance, a_k is uncorrelated with a_l and b_l (l != k),
+    and corr(a_k, b_k) = rho_k, in decreasing order. The Gaussian with the rows' covariance has
+    I(X; Z) = -1/2 sum_k log(1 - rho_k^2).
+
+    Parameters
+    ----------
+    mean_x, mean_z : ndarray of shape (d_x,), (d_z,)
+        The columns' means.
+    directions_x, directions_z : ndarray of shape (d_x, k), (d_z, k)
+        The canonical directions, k = min(d_x, d_z).
+    rho : ndarray of shape (k,)
+        The canonical correlations, in [0, 1], decreasing.
+    """
+
+    mean_x: np.ndarray
+    mean_z: np.ndarray
+    directions_x: np.ndarray
+    directions_z: np.ndarray
+    rho: np.ndarray
+
+
+def _inverse_sqrt(cov: np.ndarray, ridge: float) -> np.ndarray:
+    """S^(-1/2) of a covariance, its eigenvalues raised by ``ridge`` times their mean."""
+    values, vectors = np.linalg.eigh(cov)
+    values = np.maximum(values, 0.0) + ridge * max(float(np.mean(values)), np.finfo(float).tiny)
+    return (vectors / np.sqrt(values)) @ vectors.T
+
+
+def canonical_correlations(x, z, ridge: float = 1e-9) -> CanonicalPairs:
+    """The canonical pairs of the rows of x (n, d_x) and z (n, d_z), min(d_x, d_z) of them.
+
+    With W_x = S_xx^(-1/2), W_z = S_zz^(-1/2) and U diag(rho) V^T the SVD of W_x S_xz W_z:
+    directions_x = W_x U, directions_z = W_z V (a ridge of ``ridge`` times the mean eigenvalue keeps
+    a constant or repeated column from dividing by zero).
+
+    Parameters
+    ----------
+    x, z : array_like of shape (n, d_x), (n, d_z)
+        Paired rows (n >= 2).
+    ridge : float
+        Relative ridge on each block's covariance.
+
+    Returns
+    -------
+    CanonicalPairs
+    """
+    x, z = np.asarray(x, dtype=np.float64), np.asarray(z, dtype=np.float64)
+    if x.ndim != 2 or z.ndim != 2 or len(x) != len(z) or len(x) < 2:
+        raise ValueError(f"x and z must be 2-D with the same number of rows (at least 2), got {x.shape} and {z.shape}")
+    mean_x, mean_z = x.mean(axis=0), z.mean(axis=0)
+    xc, zc = x - mean_x, z - mean_z
+    n = len(x) - 1
+    wx, wz = _inverse_sqrt(xc.T @ xc / n, ridge), _inverse_sqrt(zc.T @ zc / n, ridge)
+    u, rho, vt = np.linalg.svd(wx @ (xc.T @ zc / n) @ wz, full_matrices=False)
+    return CanonicalPairs(mean_x, mean_z, wx @ u, wz @ vt.T, np.clip(rho, 0.0, 1.0))
 
 
 def mi_correlated(rho, dim: int = 1):

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .critics import GaussianCritic
 from .fitting import FoldResult
 from .preprocessing import transformer_from_state, transformer_state
 
@@ -101,6 +102,17 @@ def _restored(path, weights: dict, module: nn.Module) -> nn.Module:
     return module
 
 
+def _module(path, weights: dict | None, est, critic: nn.Module | None, task, dims: tuple) -> nn.Module | None:
+    """A fold's selected critic from its saved weights: the constant one (None), a Gaussian critic
+    (rebuilt from its buffers) or the estimator's network."""
+    if weights is None:
+        return None
+    if GaussianCritic.holds(weights):
+        return GaussianCritic.from_state(weights).to(device=est.device_)
+    module = copy.deepcopy(critic) if critic is not None else task.make_critic(dims)
+    return _restored(path, weights, module).to(device=est.device_, dtype=est.dtype_)
+
+
 def load(cls: type, path, critic: nn.Module | None = None):
     """Rebuild an estimator of class ``cls`` written by :func:`save`.
 
@@ -153,14 +165,7 @@ def from_state(cls: type, state: dict[str, Any], path, critic: nn.Module | None 
     for fold in state["folds"]:
         if "critic_states" not in fold:
             raise ValueError(f"{path} was written by an older version of mine; fit the estimator again")
-        modules = [
-            None  # the constant critic
-            if weights is None
-            else _restored(path, weights, copy.deepcopy(critic) if critic is not None else task.make_critic(dims)).to(
-                device=est.device_, dtype=est.dtype_
-            )
-            for weights in fold.pop("critic_states")
-        ]
+        modules = [_module(path, weights, est, critic, task, dims) for weights in fold.pop("critic_states")]
         groups = fold.pop("preprocessing")
         preprocessing = tuple(tuple(transformer_from_state(t) for t in group) for group in groups)
         est.folds_.append(FoldResult(critics=modules, preprocessing=preprocessing, **fold))

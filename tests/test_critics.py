@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -119,5 +120,50 @@ def test_mine_passes_dropout_to_its_critic(gaussian_pair):
     from mine import MINE
 
     est = MINE(dropout=0.25, max_steps=20, eval_every=10, batch_size=64, hidden=(16,), random_state=0)
+    est.set_params(gaussian_critic=False)  # the network is the critic under test
     est.fit(*gaussian_pair)
     assert {m.p for m in est.critic_.modules() if isinstance(m, torch.nn.Dropout)} == {0.25}
+
+
+def test_gaussian_critic_is_the_gaussian_log_density_ratio():
+    """Built from the exact canonical pairs of `correlated_covariance` (identity directions, equal
+    rho), its scores equal log N(x, z) - log N(x) - log N(z) on any points."""
+    from scipy.stats import multivariate_normal
+
+    from mine.critics import GaussianCritic
+    from mine.gaussian import correlated_covariance
+
+    rho, dim = 0.9, 3
+    cov = correlated_covariance(rho, dim)
+    eye = torch.eye(dim, dtype=torch.float64)
+    zeros = torch.zeros(dim, dtype=torch.float64)
+    critic = GaussianCritic(zeros, zeros, eye, eye, torch.full((dim,), rho, dtype=torch.float64))
+    gen = torch.Generator().manual_seed(0)
+    x, z = (
+        torch.randn(7, dim, generator=gen, dtype=torch.float64),
+        torch.randn(5, dim, generator=gen, dtype=torch.float64),
+    )
+    joint = multivariate_normal(np.zeros(2 * dim), cov)
+    side = multivariate_normal(np.zeros(dim), np.eye(dim))
+    expected = np.array(
+        [[joint.logpdf(np.concatenate([a, b])) - side.logpdf(a) - side.logpdf(b) for b in z.numpy()] for a in x.numpy()]
+    )
+    np.testing.assert_allclose(critic(x, z).numpy(), expected, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(critic.pair_scores(x[:5], z).numpy(), np.diagonal(expected), rtol=1e-10, atol=1e-10)
+    critic.cap.fill_(0.5)  # the cap bounds every score
+    assert float(critic(x, z).max()) <= 0.5
+
+
+def test_gaussian_critics_fitted_per_rank_are_capped_at_their_largest_training_score():
+    from mine.critics import GaussianCritic, gaussian_ranks
+    from mine.gaussian import sample_correlated
+
+    x, z = (torch.as_tensor(a) for a in sample_correlated(500, 0.7, 4, random_state=0))
+    ranks = gaussian_ranks(4)
+    critics = GaussianCritic.fit(x, z, ranks)
+    assert ranks == [1, 2, 3, 4] and [c.rank for c in critics] == ranks
+    for critic in critics:
+        assert float(critic.cap) == pytest.approx(float(critic.pair_scores(x, z).max()))
+        restored = GaussianCritic.from_state(critic.state_dict())
+        torch.testing.assert_close(restored(x[:9], z[:9]), critic(x[:9], z[:9]))
+    assert gaussian_ranks(50) == [1, 2, 3, 4, 6, 9, 13, 19, 28, 42, 50]

@@ -129,15 +129,15 @@ def test_patience_rule_alone():
     assert [rule.should_stop(v) for v in (1.0, 0.5, 2.0, 2.0, 1.0)] == [False, False, False, False, True]
 
 
-def test_best_step_keeps_a_copy_of_the_state():
+def test_best_step_keeps_a_copy_of_the_critic():
     critic = nn.Linear(1, 1)
     best = BestStep(floor=0.0)
     best.consider(-1.0, 1, critic)
-    assert best.step == 0 and best.state is None
-    best.consider(0.5, 2, critic)
+    assert best.step == 0 and best.critic is None
+    best.consider(0.5, 2, critic, other_value=0.4)
     with torch.no_grad():
         critic.weight.fill_(7.0)
-    assert best.step == 2 and float(best.state["weight"]) != 7.0
+    assert best.step == 2 and float(best.critic.weight) != 7.0 and best.other_value == 0.4
 
 
 def test_the_last_step_is_evaluated_when_max_steps_is_off_the_interval():

@@ -144,7 +144,8 @@ def test_the_lower_confidence_bound_is_one_sided_and_never_below_the_floor(gauss
         est.mi_lower(1.0)
     rng = np.random.default_rng(0)
     independent = quiet_fit(MINE(**FAST), rng.normal(size=(600, 2)), rng.normal(size=(600, 2)))
-    assert independent.mi_lower() == 0.0 <= independent.mi()  # MI cannot be negative: L stops at 0
+    assert independent.mi_lower() == 0.0  # MI cannot be negative: L stops at 0
+    assert independent.mi() < 3 * max(independent.se_, 0.01)  # a held-out value about 0 (it may dip below)
 
 
 def test_a_fit_that_cannot_generalise_is_an_error_not_a_number():
@@ -161,8 +162,8 @@ def test_a_fit_that_cannot_generalise_is_an_error_not_a_number():
 
 
 def test_convergence_warning_when_the_last_step_is_still_the_best(gaussian_pair):
-    with pytest.warns(ConvergenceWarning, match="still improving at max_steps=20"):
-        MINE(**{**FAST, "max_steps": 20, "eval_every": 5}).fit(*gaussian_pair)
+    with pytest.warns(ConvergenceWarning, match="still improving at max_steps=20"):  # of the network's training
+        MINE(**{**FAST, "max_steps": 20, "eval_every": 5, "gaussian_critic": False}).fit(*gaussian_pair)
 
 
 def test_a_copied_column_is_named():
@@ -241,7 +242,9 @@ def test_loading_weights_of_another_critic_version_says_so(tmp_path):
     # a CosineCritic saved before its temperature parameter was renamed (log_scale -> scale_theta)
     x, z = sample_correlated(600, 0.8, 1, random_state=0)
     path = tmp_path / "model.pt"
-    quiet_fit(MINE(max_steps=40, eval_every=20, batch_size=64, hidden=(16,), random_state=0), x, z).save(path)
+    quiet_fit(
+        MINE(max_steps=40, eval_every=20, batch_size=64, hidden=(16,), random_state=0, gaussian_critic=False), x, z
+    ).save(path)
     state = torch.load(path, weights_only=True)
     for fold in state["folds"]:
         for weights in fold["critic_states"]:
@@ -354,12 +357,12 @@ def test_interval_calibration_over_eight_draws():
 
 
 def test_nothing_found_in_many_columns_is_not_read_as_independence():
-    # 1,000 independent rows: with 50 + 50 columns no trained critic beats the constant one and the
-    # warning says the floor does not show independence; with 2 + 2 the same floor needs no warning
+    # 1,000 independent rows: with 50 + 50 columns nothing is found (the lower confidence bound is
+    # 0) and the warning says that does not show independence; with 2 + 2 the same needs no warning
     rng = np.random.default_rng(0)
     small = dict(max_steps=100, hidden=(32,), random_state=0)
     with pytest.warns(UserWarning, match="with 1000 rows for 100 columns does not show independence"):
-        assert MINE(**small).fit(rng.normal(size=(1000, 50)), rng.normal(size=(1000, 50))).mi() == 0.0
+        assert MINE(**small).fit(rng.normal(size=(1000, 50)), rng.normal(size=(1000, 50))).mi_lower() == 0.0
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert MINE(**small).fit(rng.normal(size=(1000, 2)), rng.normal(size=(1000, 2))).mi() == 0.0
+        assert MINE(**small).fit(rng.normal(size=(1000, 2)), rng.normal(size=(1000, 2))).mi_lower() == 0.0
