@@ -286,7 +286,7 @@ def run_tasks(config: ConsistencyConfig) -> list[dict]:
         for est in estimators:
             row = estimate(est, x, z, config, config.seed)
             error = abs(row["estimate"] - truth)
-            rows.append({"part": "task", "case": name, "truth": truth, **row, "abs_error": error})
+            rows.append({"part": "task", "case": name, "seed": config.seed, "truth": truth, **row, "abs_error": error})
     return rows
 
 
@@ -417,40 +417,58 @@ def summary_by_estimator(rows: list[dict]) -> list[dict]:
     return out
 
 
-def plot(rows: list[dict], extras: dict, config: ConsistencyConfig, path) -> None:
-    fig, (left, right) = figure(1, 2, figsize=(12, 4.8))
-    task_rows = [r for r in rows if r["part"] == "task"]
+def _plot_tasks(ax, task_rows: list[dict], config: ConsistencyConfig) -> None:
+    """Per task and estimator the mean of estimate - truth over seeds, with their sd as error bars."""
     cases = list(dict.fromkeys(r["case"] for r in task_rows))
     names = list(dict.fromkeys(r["estimator"] for r in task_rows))
     width = 0.8 / max(1, len(names))
     for k, name in enumerate(names):
-        mine_rows = {r["case"]: r for r in task_rows if r["estimator"] == name}
-        values = [
-            float(mine_rows[c]["estimate"]) - mine_rows[c]["truth"] if c in mine_rows else math.nan for c in cases
-        ]
-        bars = left.bar(np.arange(len(cases)) + k * width, values, width, label=name)
+        errors: dict[str, list[float]] = {c: [] for c in cases}
+        for r in task_rows:
+            if r["estimator"] == name:
+                errors[r["case"]].append(float(r["estimate"]) - r["truth"])
+        values = [float(np.mean(errors[c])) if errors[c] else math.nan for c in cases]
+        spread = [float(np.std(errors[c], ddof=1)) if len(errors[c]) > 1 else 0.0 for c in cases]
+        bars = ax.bar(np.arange(len(cases)) + k * width, values, width, yerr=spread, label=name)
         # an error, not an estimate (a task this estimator did not run is left empty)
-        failed = [j for j, (c, v) in enumerate(zip(cases, values)) if c in mine_rows and not math.isfinite(v)]
-        left.plot(np.array(failed) + k * width, np.zeros(len(failed)), "x", color=bars.patches[0].get_facecolor())
-    left.axhline(0, color="black", lw=0.8)
-    left.set_yscale("symlog", linthresh=1.0)  # an unpreprocessed fit can miss by tens of nats
-    left.set_xticks(np.arange(len(cases)) + 0.4 - width / 2, cases, rotation=60, ha="right", fontsize=7)
-    left.set_ylabel("estimate - truth (nats; log beyond +-1; x: an error)")
-    left.set_title("tasks of known MI (10,000 samples)" if config.n == 10_000 else f"tasks ({config.n} samples)")
-    if task_rows:
-        left.legend(fontsize=7)
+        failed = [j for j, (c, v) in enumerate(zip(cases, values)) if errors[c] and not math.isfinite(v)]
+        ax.plot(np.array(failed) + k * width, np.zeros(len(failed)), "x", color=bars.patches[0].get_facecolor())
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_yscale("symlog", linthresh=1.0)  # an unpreprocessed fit can miss by tens of nats
+    ax.set_xticks(np.arange(len(cases)) + 0.4 - width / 2, cases, rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("estimate - truth (nats; log beyond +-1; x: an error)")
+    ax.set_title("tasks of known MI (10,000 samples)" if config.n == 10_000 else f"tasks ({config.n} samples)")
+    ax.legend(fontsize=7)
+
+
+def _plot_calibration(ax, rows: list[dict]) -> None:
+    """Per calibration cell the spread of the estimates over draws against the mean reported se."""
     summary = _calibration_summary(rows)
     spread = [s["spread"] for s in summary]
     mean_se = [s["mean_se"] for s in summary]
-    right.scatter(mean_se, spread)
+    ax.scatter(mean_se, spread)
     for s in summary:
-        right.annotate(f"{s['case']} (cover {s['coverage']:.0%})", (s["mean_se"], s["spread"]), fontsize=7)
+        ax.annotate(
+            f"{s['case']}, {s['n']} rows (L holds {s['lower_coverage']:.0%})", (s["mean_se"], s["spread"]), fontsize=7
+        )
     top = max([v for v in spread + mean_se if math.isfinite(v)], default=1.0) * 1.2
-    right.plot([0, top], [0, top], color="grey", lw=0.8, label="spread = reported se")
-    right.set_xlabel("mean reported standard error")
-    right.set_ylabel("sd of the estimates over draws")
-    right.set_title("calibration of MINE's interval")
-    right.legend(fontsize=7)
+    ax.plot([0, top], [0, top], color="grey", lw=0.8, label="spread = reported se")
+    ax.set_xlabel("mean reported standard error")
+    ax.set_ylabel("sd of the estimates over draws")
+    ax.set_title("calibration: spread against the reported se")
+    ax.legend(fontsize=7)
+
+
+def plot(rows: list[dict], extras: dict, config: ConsistencyConfig, path) -> None:
+    task_rows = [r for r in rows if r["part"] == "task"]
+    calibrated = any(r["part"] == "calibration" for r in rows)
+    panels = [p for p, present in (("tasks", bool(task_rows)), ("calibration", calibrated)) if present] or ["tasks"]
+    fig, axes = figure(1, len(panels), figsize=(6 * len(panels), 4.8), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        if panel == "tasks":
+            _plot_tasks(ax, task_rows, config)
+        else:
+            _plot_calibration(ax, rows)
     save_figure(fig, path)
 
 

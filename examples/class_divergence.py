@@ -10,6 +10,8 @@ an error.)
 
 from __future__ import annotations
 
+import math
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -18,6 +20,8 @@ from _common import arguments, save
 from sklearn.datasets import load_wine
 
 from mine import DivergenceEstimator
+
+MAXIMUM = {"jensen_shannon": 2 * math.log(2), "squared_hellinger": 2.0}  # each row's largest value
 
 
 def main() -> None:
@@ -33,6 +37,7 @@ def main() -> None:
                 divergence=kind, batch_size=16, hidden=(64, 64), max_steps=steps, random_state=0
             ).fit(p, q)
             low, high = est.interval()
+            low, high = max(low, 0.0), min(high, MAXIMUM[kind])  # the interval within the divergence's range
             rows.append({"divergence": kind, "pair": label, "estimate": est.estimate(), "low": low, "high": high})
             print(f"{kind:>18} {label}: {est.estimate():.3f} (95% interval {low:.3f} to {high:.3f})")
     fig, ax = plt.subplots(figsize=(7, 4))

@@ -182,6 +182,7 @@ def _report(est: MINE, units: str, seconds: float, notes: list[str], extra: dict
         "fold_estimates": [f.estimate * UNITS[units] for f in est.folds_],
         "steps": [f.n_steps for f in est.folds_],
         "best_steps": [f.best_steps for f in est.folds_],
+        "chosen": [f.chosen for f in est.folds_],
         "seconds": round(seconds, 2),
         "warnings": notes,
         "n_samples": est.n_samples_,
@@ -212,6 +213,8 @@ def _print(report: dict, as_json: bool) -> None:
         f"  held-out evaluation: {report['heldout_samples']} samples over {report['folds']} fold(s) "
         f"(per fold: {folds}); steps per fold: {report['steps']}; {report['seconds']:.1f} s"
     )
+    if "chosen" in report:
+        print(f"  critic kept by each held-out half: {', '.join(k for fold in report['chosen'] for k in fold)}")
     if "cap" in report:
         print(f"  note: this bound cannot exceed log(batch_size) = {report['cap']:.4f} {u}")
     if "truth" in report:

@@ -350,12 +350,20 @@ def log_n_findings(estimate: float, rows: int) -> list[Finding]:
     -------
     list of Finding
     """
-    if not estimate > LOG_N_WARNING * math.log(rows):
+    limit = math.log(rows)
+    if not estimate > LOG_N_WARNING * limit:
         return []
+    near = estimate <= limit
+    reading = (
+        "the true MI may be larger"
+        if near
+        else "past it the log-mean of exp(T) over so few pairs is ruled by rare ones and can read high, "
+        "so the estimate measures neither way"
+    )
     return [
         Finding(
-            f"the estimate {estimate:.3f} nats is near log({rows}) = {math.log(rows):.3f}, the most a "
-            f"lower bound from the {rows} held-out rows of one report can show (McAllester & Stratos "
-            "2020); the true MI may be larger (add data)"
+            f"the estimate {estimate:.3f} nats is {'near' if near else 'above'} log({rows}) = {limit:.3f}, "
+            f"the most a lower bound from the {rows} held-out rows of one report can show (McAllester & "
+            f"Stratos 2020): {reading} (add data)"
         )
     ]

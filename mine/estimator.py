@@ -436,8 +436,10 @@ class MINE(_VariationalEstimator):
         streamed = sum(f.n_heldout + f.n_train for f in self.folds_)  # a stream's rows: held out, then trained on
         self.n_samples_ = streamed if source.n_rows is None else source.n_rows
         found = diagnostics.cap_findings(self.estimate_, self.cap_)
+        report_rows = min(n for f in self.folds_ for n in f.report_rows)
+        self.reach_ = self.cap_ if self.bound_.needs_matrix else math.log(report_rows)  # mi_lower's ceiling
         if not self.bound_.needs_matrix:
-            found += diagnostics.log_n_findings(self.estimate_, min(n for f in self.folds_ for n in f.report_rows))
+            found += diagnostics.log_n_findings(self.estimate_, report_rows)
         diagnostics.emit(found, stacklevel=2)
         return self
 
@@ -446,8 +448,11 @@ class MINE(_VariationalEstimator):
         return self.estimate(units)
 
     def mi_lower(self, level: float = 0.95, units: str = "nats") -> float:
-        """L such that I(X; Z) >= L with confidence ``level`` (at least 0 for MI; :meth:`lower`)."""
-        return self.lower(level, units)
+        """L such that I(X; Z) >= L with confidence ``level`` (:meth:`lower`), at least 0 and at most
+        ``reach_``: log(rows of one report), the most a lower bound from them can show (McAllester &
+        Stratos 2020; past it DV's estimate can read high), or log(batch_size) for InfoNCE."""
+        lower = min(self.lower(level), getattr(self, "reach_", math.inf))
+        return to_units(lower, units)
 
     def mi_interval(self, level: float = 0.95, units: str = "nats") -> tuple[float, float]:
         """An interval for the estimator's expectation at this n, not for I(X; Z) (:meth:`interval`)."""

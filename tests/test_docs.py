@@ -83,3 +83,20 @@ def test_the_docs_site_builds_strictly(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "api" / "estimators" / "index.html").read_text().count("mi_interval") >= 1
     assert (tmp_path / "results" / "staircase.png").stat().st_size > 10_000
+
+
+def test_every_rendered_table_in_the_guide_comes_from_a_results_file():
+    """Each ``<!-- render: NAME -->`` line names a registered table, which renders as a markdown
+    table followed by the results file it came from; an unknown name is an error, not a blank."""
+    from benchmarks.render import PLACEHOLDER, RENDERERS, render, render_page
+
+    names = {m.group(1) for page in (ROOT / "docs").rglob("*.md") for m in PLACEHOLDER.finditer(page.read_text())}
+    assert names <= set(RENDERERS), names - set(RENDERERS)
+    for name in names:
+        table = render(name)
+        assert table.startswith("| ") and "|---|" in table
+        assert table.splitlines()[-1].startswith("*From `benchmarks/results/")
+    page = "text\n<!-- render: bias -->\nmore"
+    assert "| family | a side |" in render_page(page) and "<!-- render" not in render_page(page)
+    with pytest.raises(ValueError, match="no table named 'nothing'"):
+        render_page("<!-- render: nothing -->")

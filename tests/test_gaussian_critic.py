@@ -68,3 +68,22 @@ def test_gaussian_critic_auto_is_on_for_dv_with_a_built_in_critic_only():
         MINE(bound="nwj", gaussian_critic=True, **QUICK).fit(x, z)
     with pytest.raises(ValueError, match="gaussian_critic"):
         MINE(gaussian_critic="yes", **QUICK).fit(x, z)
+
+
+def test_the_lower_bound_never_claims_more_than_log_n_of_its_report_rows():
+    """10 + 10 columns at 6 nats on 600 rows: each report has 150 rows, and no lower bound from 150
+    rows can show more than log 150 = 5.01 nats (McAllester & Stratos 2020); the exact Gaussian
+    critic's DV estimate can pass it (its log-mean over so few pairs can read high), L must not."""
+    import math
+    import warnings
+
+    from mine.gaussian import rho_for_mi, sample_correlated
+
+    x, z = sample_correlated(600, float(rho_for_mi(6.0, 10)), 10, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = MINE(**QUICK).fit(x, z)
+    assert est.reach_ == pytest.approx(math.log(150))
+    assert est.mi() > est.reach_  # the case the ceiling is for
+    assert est.mi_lower() == pytest.approx(min(est.lower(), math.log(150)))
+    assert est.mi_lower() <= math.log(150)

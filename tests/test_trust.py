@@ -194,6 +194,17 @@ def test_an_estimate_near_log_n_is_flagged(monkeypatch, gaussian_pair):
         assert any(f"near log({rows})" in str(w.message) for w in caught) == fires
 
 
+def test_an_estimate_above_log_n_says_it_can_read_high():
+    from mine.diagnostics import LOG_N_WARNING, log_n_findings
+
+    limit = math.log(142)
+    assert log_n_findings(0.99 * LOG_N_WARNING * limit, 142) == []
+    (near,) = log_n_findings(0.5 * (LOG_N_WARNING + 1) * limit, 142)
+    assert "is near log(142)" in near.message and "may be larger" in near.message
+    (above,) = log_n_findings(1.2 * limit, 142)
+    assert "is above log(142)" in above.message and "can read high" in above.message
+
+
 # --- invariance and input forms --------------------------------------------------------------------
 def test_monotone_maps_and_extreme_scales_leave_the_estimate_unchanged():
     x, z = sample_correlated(1000, 0.9, 1, random_state=0)
