@@ -295,7 +295,8 @@ class GaussianCritic(nn.Module):
         -------
         list of GaussianCritic
         """
-        pairs = canonical_correlations(x.detach().cpu().double().numpy(), z.detach().cpu().double().numpy())
+        x, z = x.detach().cpu().double(), z.detach().cpu().double()  # fitted on the host; .to(device) after
+        pairs = canonical_correlations(x.numpy(), z.numpy())
         critics = []
         for k in ranks:
             means = (torch.from_numpy(pairs.mean_x), torch.from_numpy(pairs.mean_z))
