@@ -298,8 +298,8 @@ class GaussianCritic(nn.Module):
         x, z = x.detach().cpu().double(), z.detach().cpu().double()  # fitted on the host; .to(device) after
         pairs = canonical_correlations(x.numpy(), z.numpy())
         critics = []
+        means = (torch.from_numpy(pairs.mean_x), torch.from_numpy(pairs.mean_z))
         for k in ranks:
-            means = (torch.from_numpy(pairs.mean_x), torch.from_numpy(pairs.mean_z))
             kept = (pairs.directions_x[:, :k], pairs.directions_z[:, :k], pairs.rho[:k])
             critic = cls(*means, *(torch.from_numpy(a) for a in kept))
             scores = critic.pair_scores(x, z)

@@ -191,10 +191,13 @@ class _VariationalEstimator(BaseEstimator):
 
     def lower(self, level: float = 0.95, units: str = "nats") -> float:
         """A one-sided lower confidence bound L on the quantity: it is at least L at ``level``
-        (``max(floor, estimate - z_level se)``; the estimate is a held-out lower bound)."""
+        (``max(floor, estimate - z_level se)``; the estimate is a held-out lower bound), and at most
+        ``reach_`` where a fit sets it (MINE: log of one report's rows, the most a lower bound from
+        them can show, McAllester & Stratos 2020; log(batch_size) for InfoNCE)."""
         self._check_fitted()
         validate_params("lower", {"level": [Real(0, 1, "neither")]}, {"level": level})
-        return to_units(lower_confidence_bound(self.estimate_, self.se_, level, self.bound_.floor), units)
+        lower = lower_confidence_bound(self.estimate_, self.se_, level, self.bound_.floor)
+        return to_units(min(lower, getattr(self, "reach_", math.inf)), units)
 
     def evaluate(self, first: ArrayLike, second: ArrayLike, units: str = "nats") -> float:
         """The fitted critics' bound on new data (each fold's selected critics with that fold's
@@ -448,11 +451,9 @@ class MINE(_VariationalEstimator):
         return self.estimate(units)
 
     def mi_lower(self, level: float = 0.95, units: str = "nats") -> float:
-        """L such that I(X; Z) >= L with confidence ``level`` (:meth:`lower`), at least 0 and at most
-        ``reach_``: log(rows of one report), the most a lower bound from them can show (McAllester &
-        Stratos 2020; past it DV's estimate can read high), or log(batch_size) for InfoNCE."""
-        lower = min(self.lower(level), getattr(self, "reach_", math.inf))
-        return to_units(lower, units)
+        """L such that I(X; Z) >= L with confidence ``level``: :meth:`lower`, at least 0 and at most
+        ``reach_`` (past log n of a report's rows DV's estimate can read high)."""
+        return self.lower(level, units)
 
     def mi_interval(self, level: float = 0.95, units: str = "nats") -> tuple[float, float]:
         """An interval for the estimator's expectation at this n, not for I(X; Z) (:meth:`interval`)."""
