@@ -199,7 +199,8 @@ def render_page(markdown: str) -> str:
 
 def _kept(chosen: str) -> str:
     """ "network, gaussian rank 2, ..." as counts: "Gaussian 3, network 1"."""
-    kinds = ["Gaussian" if k.startswith("gaussian") else k for k in chosen.split(", ")]
+    names = {"gaussian": "Gaussian", "student-t": "Student-t"}
+    kinds = [next((v for k2, v in names.items() if k.startswith(k2)), k) for k in chosen.split(", ")]
     return ", ".join(f"{k} {kinds.count(k)}" for k in dict.fromkeys(kinds))
 
 

@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from ._validation import Integer, Options, PositiveInts, Real, validate_params
 from .bounds import Scores
-from .gaussian import canonical_correlations
+from .gaussian import canonical_correlations, canonical_pairs_of_covariance, fit_t_copula, student_t_scores
 
 __all__ = [
     "ACTIVATIONS",
@@ -27,6 +27,7 @@ __all__ = [
     "GaussianCritic",
     "ScalarCritic",
     "SeparableCritic",
+    "StudentCritic",
     "all_pair_scores",
     "build_critic",
     "gaussian_ranks",
@@ -337,7 +338,7 @@ class GaussianCritic(nn.Module):
         -------
         bool
         """
-        return "directions_x" in state and "rho" in state
+        return "mean_x" in state and "directions_x" in state and "rho" in state
 
     @property
     def rank(self) -> int:
@@ -366,6 +367,153 @@ class GaussianCritic(nn.Module):
         a, b, spread, product = self._terms(x, z)
         scores = (product * a * b - spread * (a - b) ** 2).sum(-1) + self._offset()
         return scores.clamp(self.low, self.cap).to(x.dtype)
+
+
+class StudentCritic(nn.Module):
+    """The log density ratio of a t copula (nu degrees of freedom, correlation P) through its first
+    k canonical pairs, on per-column normal scores g turned into t scores s = F_nu^(-1)(Phi(g)):
+
+        T = lgamma((nu+d)/2) + lgamma(nu/2) - lgamma((nu+d_x)/2) - lgamma((nu+d_z)/2)
+            - 1/2 sum_k log(1 - rho_k^2) - (nu+d)/2 log(1 + Q/nu)
+            + (nu+d_x)/2 log(1 + Q_x/nu) + (nu+d_z)/2 log(1 + Q_z/nu),
+
+    Q_x = |s_x W_x|^2 and Q_z = |s_z W_z|^2 each side's squared Mahalanobis norm, a_k, b_k its
+    canonical coordinates and Q = Q_x + Q_z + sum_k [rho_k^2 (a_k^2 + b_k^2) - 2 rho_k a_k b_k] /
+    (1 - rho_k^2) the joint one (d = d_x + d_z; the margins' t densities cancel in the ratio). For a
+    multivariate t or any monotone map of its columns it is log p(x, z) / (p(x) p(z)); unlike the
+    Gaussian's, it carries dependence even at rank 0 (the shared radius of heavy joint tails). Like
+    :class:`GaussianCritic`: no trained weights, scores clamped to the training rows' range,
+    float64 (the t scores on the host, scipy's inverse t CDF).
+
+    Parameters
+    ----------
+    nu : float
+        Degrees of freedom.
+    whiten_x, whiten_z : Tensor
+        P_xx^(-1/2), P_zz^(-1/2).
+    directions_x, directions_z, rho : Tensor
+        The canonical pairs (shapes (d, k), (k,); k may be 0).
+    cap, low : float
+        The largest and the smallest score.
+    """
+
+    def __init__(
+        self,
+        nu: float,
+        whiten_x: Tensor,
+        whiten_z: Tensor,
+        directions_x: Tensor,
+        directions_z: Tensor,
+        rho: Tensor,
+        cap: float = math.inf,
+        low: float = -math.inf,
+    ):
+        super().__init__()
+        rho = torch.as_tensor(rho, dtype=torch.float64).clamp(0.0, GaussianCritic.RHO_MAX)
+        for name, value in zip(
+            ("whiten_x", "whiten_z", "directions_x", "directions_z", "rho"),
+            (whiten_x, whiten_z, directions_x, directions_z, rho),
+        ):
+            self.register_buffer(name, torch.as_tensor(value, dtype=torch.float64))
+        for name, value in (("nu", nu), ("cap", cap), ("low", low)):
+            self.register_buffer(name, torch.tensor(float(value), dtype=torch.float64))
+
+    @classmethod
+    def fit(cls, x: Tensor, z: Tensor, ranks: Sequence[int], random_state=0) -> list[StudentCritic]:
+        """One critic per rank in ``ranks`` (0 to min(d_x, d_z)) of the t copula fitted to the rows
+        x, z of normal scores (:func:`mine.gaussian.fit_t_copula`), each clamped to its smallest and
+        largest score on these rows; none where the Gaussian copula fits them better.
+
+        Parameters
+        ----------
+        x, z : Tensor
+            Paired rows, shapes (n, d_x) and (n, d_z).
+        ranks : sequence of int
+            The numbers of canonical pairs.
+        random_state : int
+            The rows of the degrees-of-freedom profile.
+
+        Returns
+        -------
+        list of StudentCritic
+        """
+        x, z = x.detach().cpu().double(), z.detach().cpu().double()
+        nu, correlation = fit_t_copula(torch.cat([x, z], dim=1).numpy(), random_state=random_state)
+        if math.isinf(nu):
+            return []
+        pairs = canonical_pairs_of_covariance(correlation, x.shape[1])
+        whiten = (torch.from_numpy(pairs.whiten_x), torch.from_numpy(pairs.whiten_z))
+        critics = []
+        for k in ranks:
+            kept = (pairs.directions_x[:, :k], pairs.directions_z[:, :k], pairs.rho[:k])
+            critic = cls(nu, *whiten, *(torch.from_numpy(a) for a in kept))
+            scores = critic.pair_scores(x, z)
+            critic.cap.fill_(float(scores.max()))
+            critic.low.fill_(float(scores.min()))
+            critics.append(critic)
+        return critics
+
+    @classmethod
+    def from_state(cls, state: dict[str, Tensor]) -> StudentCritic:
+        """The critic whose ``state_dict()`` is ``state``."""
+        names = ("whiten_x", "whiten_z", "directions_x", "directions_z", "rho", "cap", "low")
+        return cls(float(state["nu"]), *(state[name] for name in names[:5]), float(state["cap"]), float(state["low"]))
+
+    @staticmethod
+    def holds(state: dict) -> bool:
+        """Whether ``state`` (a ``state_dict()``) is a StudentCritic's."""
+        return "whiten_x" in state and "nu" in state
+
+    @property
+    def rank(self) -> int:
+        """The number of canonical pairs used."""
+        return len(self.rho)
+
+    def _t_scores(self, rows: Tensor) -> Tensor:
+        s = student_t_scores(rows.detach().cpu().double().numpy(), float(self.nu))
+        return torch.from_numpy(s).to(self.rho.device)
+
+    def _sides(self, x: Tensor, z: Tensor):
+        """Each side's canonical coordinates and (nu + d_side)/2 log(1 + Q_side/nu), and Q_side."""
+        nu, rho = float(self.nu), self.rho
+        sx, sz = self._t_scores(x), self._t_scores(z)
+        a, b = sx @ self.directions_x, sz @ self.directions_z
+        qx, qz = (sx @ self.whiten_x).square().sum(-1), (sz @ self.whiten_z).square().sum(-1)
+        spread = rho**2 / (1 - rho**2)
+        qx_joint, qz_joint = qx + (spread * a**2).sum(-1), qz + (spread * b**2).sum(-1)
+        side_x = (nu + sx.shape[1]) / 2 * torch.log1p(qx / nu)
+        side_z = (nu + sz.shape[1]) / 2 * torch.log1p(qz / nu)
+        return a * (rho / (1 - rho**2)), b, qx_joint, qz_joint, side_x, side_z
+
+    def _offset(self, d_x: int, d_z: int) -> float:
+        nu = float(self.nu)
+        return (
+            math.lgamma((nu + d_x + d_z) / 2)
+            + math.lgamma(nu / 2)
+            - math.lgamma((nu + d_x) / 2)
+            - math.lgamma((nu + d_z) / 2)
+            - 0.5 * float(torch.log1p(-(self.rho**2)).sum())
+        )
+
+    def _joint(self, quadratic: Tensor, d: int) -> Tensor:
+        nu = float(self.nu)
+        return -(nu + d) / 2 * torch.log1p(quadratic.clamp_min(0.0) / nu)
+
+    def forward(self, x: Tensor, z: Tensor) -> Tensor:
+        """All pairs: S[i, j] = T(x_i, z_j), shape (B_x, B_z), in the inputs' dtype."""
+        weighted_a, b, qx, qz, side_x, side_z = self._sides(x, z)
+        quadratic = qx[:, None] + qz[None, :] - 2 * weighted_a @ b.T
+        d_x, d_z = x.shape[-1], z.shape[-1]
+        scores = self._joint(quadratic, d_x + d_z) + side_x[:, None] + side_z[None, :] + self._offset(d_x, d_z)
+        return scores.clamp(self.low, self.cap).to(device=x.device, dtype=x.dtype)
+
+    def pair_scores(self, x: Tensor, z: Tensor) -> Tensor:
+        """Row-wise pairs: T(x_i, z_i), shape (B,)."""
+        weighted_a, b, qx, qz, side_x, side_z = self._sides(x, z)
+        quadratic = qx + qz - 2 * (weighted_a * b).sum(-1)
+        d_x, d_z = x.shape[-1], z.shape[-1]
+        scores = self._joint(quadratic, d_x + d_z) + side_x + side_z + self._offset(d_x, d_z)
+        return scores.clamp(self.low, self.cap).to(device=x.device, dtype=x.dtype)
 
 
 def gaussian_ranks(largest: int) -> list[int]:

@@ -278,10 +278,12 @@ class MINE(_VariationalEstimator):
     embed_dim : int
         Embedding size of the separable and cosine critics.
     gaussian_critic : "auto" or bool
-        Also offer each held-out half the Gaussian critic of the training rows' normal scores at
-        ranks 1..min(d_x, d_z) (:class:`~mine.critics.GaussianCritic`; exact for any Gaussian
-        copula), selected and reported like a training step. "auto": with bound "dv", a built-in
-        critic and "quantile" preprocessing.
+        Also offer each held-out half the closed-form critics of the training rows' normal scores:
+        the Gaussian copula's at ranks 1..min(d_x, d_z) (:class:`~mine.critics.GaussianCritic`;
+        exact for any Gaussian copula) and, where a t copula fits the training rows better, the t
+        copula's at ranks 0..min(d_x, d_z) (:class:`~mine.critics.StudentCritic`; exact for monotone
+        maps of a multivariate t, heavy joint tails), selected and reported like a training step.
+        "auto": with bound "dv", a built-in critic and "quantile" preprocessing.
     negatives : str
         Training negatives: "all" B(B-1) off-diagonal pairs of a batch, or "shuffle" B pairs with z
         deranged (MINE paper).

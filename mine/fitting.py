@@ -29,7 +29,7 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .bounds import Bound, PooledValue
-from .critics import GaussianCritic, gaussian_ranks
+from .critics import GaussianCritic, StudentCritic, gaussian_ranks
 from .diagnostics import collapsed_training_error
 from .distributed import ShardedCritic, all_reduce_pooled, can_pool, check_same, world
 from .sources import Source
@@ -119,8 +119,8 @@ class FitPlan:
     dtype, device : torch.dtype, torch.device
         Precision and place of the critic and the rows.
     gaussian_critic : bool
-        Offer the Gaussian critics of the training rows (:class:`~mine.critics.GaussianCritic`, ranks
-        :func:`~mine.critics.gaussian_ranks`) to each half's selection beside the trained steps.
+        Offer the closed-form critics of the training rows (:func:`copula_candidates`) to each half's
+        selection beside the trained steps.
     """
 
     bound: Bound
@@ -189,7 +189,7 @@ class FoldResult:
     best_steps : list of int
         The step each half selected (0: the constant critic or a Gaussian one).
     chosen : list of str
-        What each half selected: "constant", "gaussian rank k" or "network".
+        What each half selected: "constant", "gaussian rank k", "student-t rank k (nu=v)" or "network".
     n_steps : int
         Training steps taken.
     stopped_early : bool
@@ -467,18 +467,26 @@ def _kind(critic: nn.Module | None) -> str:
     """What a fold's half selected, in words."""
     if critic is None:
         return "constant"
-    return f"gaussian rank {critic.rank}" if isinstance(critic, GaussianCritic) else "network"
+    if isinstance(critic, GaussianCritic):
+        return f"gaussian rank {critic.rank}"
+    if isinstance(critic, StudentCritic):
+        return f"student-t rank {critic.rank} (nu={float(critic.nu):g})"
+    return "network"
 
 
-def gaussian_candidates(train: Source, device: torch.device) -> list[GaussianCritic]:
-    """The Gaussian critics of a paired source's training rows (those in memory: all, or a sample of
-    rows read lazily or streamed), one per rank of :func:`~mine.critics.gaussian_ranks`."""
+def copula_candidates(train: Source, device: torch.device) -> list[nn.Module]:
+    """The closed-form critics of a paired source's training rows (those in memory: all, or a sample
+    of rows read lazily or streamed): the Gaussian one at each rank of
+    :func:`~mine.critics.gaussian_ranks`, and, where a t copula fits the rows better than the
+    Gaussian one, the t copula's at rank 0 and at the same ranks."""
     x, z = (
         torch.as_tensor(np.asarray(a) if not isinstance(a, torch.Tensor) else a)
         for a in train.groups[0].in_memory_sample()
     )
     x, z = x.reshape(len(x), -1), z.reshape(len(z), -1)
-    return [c.to(device) for c in GaussianCritic.fit(x, z, gaussian_ranks(min(x.shape[1], z.shape[1])))]
+    ranks = gaussian_ranks(min(x.shape[1], z.shape[1]))
+    critics = [*GaussianCritic.fit(x, z, ranks), *StudentCritic.fit(x, z, [0, *ranks])]
+    return [c.to(device) for c in critics]
 
 
 def _update_average(average: AveragedModel, critic: nn.Module) -> None:
@@ -535,7 +543,7 @@ def train_fold(
     evaluated = critic if average is None else average.module  # what is evaluated, selected, reported
     evaluations = _Evaluations(plan, halves, fold)
     if plan.gaussian_critic:
-        evaluations.offer(gaussian_candidates(train, plan.device))
+        evaluations.offer(copula_candidates(train, plan.device))
     max_steps, every = plan.schedule.max_steps, plan.schedule.eval_every
 
     train_sum = torch.zeros((), dtype=plan.dtype, device=plan.device)
