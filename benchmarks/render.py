@@ -60,9 +60,15 @@ def provenance(name: str, result: dict[str, Any]) -> str:
             for env in envs
         }
     )
+    committed = result.get("committed_in")
+    unrecorded = (
+        f"commit and date not recorded at run time; the file last written in {committed['commit']}, {committed['date']}"
+        if committed
+        else "commit not recorded"
+    )
     what = [
         f"{len(parts)} parts" if len(parts) > 1 else "",
-        f"commit {', '.join(commits)}" if commits else "commit not recorded",
+        f"commit {', '.join(commits)}" if commits else unrecorded,
         (dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1][-5:]}") if dates else "",
         "; ".join(setups),
     ]
@@ -220,3 +226,196 @@ def defaults() -> str:
     header = ["case", "truth", "default: estimate (95% interval); L; kept by the 4 halves; fit time"]
     header.append("network alone (`gaussian_critic=False`), the same")
     return markdown_table(header, body) + "\n\n" + provenance("defaults", result)
+
+
+def _mean_sd(summary: dict[str, Any], key: str, digits: int) -> str:
+    return f"{summary[f'{key}_mean']:.{digits}f} ± {summary[f'{key}_sd']:.{digits}f}"
+
+
+@renderer("ci-tests")
+def ci_tests() -> str:
+    """Rejection rate at 0.05 per design and neighbour search, with its binomial standard error."""
+    result = load("ci_tests")
+    body = []
+    for design, neighbours in dict.fromkeys((r["design"], r["neighbours"]) for r in result["rows"]):
+        cell = [r for r in result["rows"] if (r["design"], r["neighbours"]) == (design, neighbours)]
+        rate = float(np.mean([r["rejected"] for r in cell]))
+        se = float(np.sqrt(rate * (1 - rate) / len(cell)))
+        row = [design, f"{cell[0]['truth']:.2f}", neighbours, str(len(cell)), f"{100 * rate:.1f}% ± {100 * se:.1f}%"]
+        body.append(row)
+    header = ["design", "truth (nats)", "neighbours", "draws", "rejected at 0.05"]
+    return markdown_table(header, body) + "\n\n" + provenance("ci_tests", result)
+
+
+CCMI_PUBLISHED = {1: 2.30, 10: 2.18, 50: 1.98, 100: 1.67}  # Mukherjee et al. 2019, Model I, N = 20,000
+
+
+@renderer("cmi")
+def cmi() -> str:
+    """Per task the truth, ConditionalMI and the k-NN CMI (mean over seeds), and CCMI's published
+    Model I figures."""
+    result = load("cmi")
+    rows = result["rows"]
+    body = []
+    for task in dict.fromkeys(r["task"] for r in rows):
+        cells = []
+        for estimator in ("ConditionalMI", "k-NN CMI"):
+            values = [r["estimate"] for r in rows if (r["task"], r["estimator"]) == (task, estimator)]
+            cells.append(f"{np.mean(values):.3f}" if values else "")
+        dz = int(task.rsplit("dz=", 1)[1]) if task.startswith("model I dz=") else None
+        published = f"{CCMI_PUBLISHED[dz]:.2f}" if dz in CCMI_PUBLISHED else ""
+        seeds = sorted({r["seed"] for r in rows if r["task"] == task})
+        truth = next(r["truth"] for r in rows if r["task"] == task)
+        body.append([task, f"{truth:.3f}", *cells, published, ", ".join(map(str, seeds))])
+    header = ["task", "truth", "ConditionalMI", "k-NN CMI", "CCMI (published)", "seeds"]
+    return markdown_table(header, body) + "\n\n" + provenance("cmi", result)
+
+
+@renderer("scaling-memory")
+def scaling_memory() -> str:
+    """Memory growth of a fit from memory-mapped rows against one from arrays in memory, fit times and
+    estimates, per number of rows."""
+    result = load("scaling")
+    rows = [r for r in result["rows"] if r.get("part", "memory") != "processes"]
+    body = []
+    for n in sorted({r["rows"] for r in rows}):
+        by = {r["storage"]: r for r in rows if r["rows"] == n}
+        mapped, memory = by.get("memory-mapped"), by.get("in memory")
+        growth = [
+            f"{r['anon_growth_mib']:.1f} MiB ({r['growth_per_data']:.2f} x data)" if r else "not run"
+            for r in (mapped, memory)
+        ]
+        seconds = " / ".join(f"{r['fit_seconds']:.0f} s" if r else "-" for r in (mapped, memory))
+        estimates = " / ".join(f"{r['estimate']:.3f}" for r in (mapped, memory) if r)
+        data = (mapped or memory)["data_mib"]
+        body.append([f"{n:,}", f"{data:.0f} MiB", *growth, seconds, estimates])
+    header = ["rows", "data", "memory-mapped fit: growth", "in-memory fit: growth", "fit time (mapped / in memory)"]
+    header.append(f"estimate (truth {rows[0]['truth']:g})")
+    return markdown_table(header, body) + "\n\n" + provenance("scaling", result)
+
+
+@renderer("scaling-processes")
+def scaling_processes() -> str:
+    """Milliseconds per training step of one process against two (global or per-rank negatives)."""
+    result = load("scaling")
+    rows = [r for r in result["rows"] if r.get("part") == "processes"]
+    modes = list(dict.fromkeys(r["mode"] for r in rows))
+    body = []
+    for critic, batch in dict.fromkeys((r["critic"], r["batch_size"]) for r in rows):
+        cells = []
+        for mode in modes:
+            r = next(r for r in rows if (r["critic"], r["batch_size"], r["mode"]) == (critic, batch, mode))
+            speed = "" if r["processes"] == 1 else f"; {r['speedup_vs_1_process']:.2f}x"
+            cells.append(f"{r['ms_per_step']:.1f} ms ({r['samples_per_second']:,.0f} rows/s{speed})")
+        body.append([f"{critic}, {batch:,}", *cells])
+    return markdown_table(["critic, global batch", *modes], body) + "\n\n" + provenance("scaling", result)
+
+
+def _gan_runs(part: str, beta: float) -> list[dict[str, Any]]:
+    return [r for r in load("gan_modes")["rows"] if r["part"] == part and r.get("mine_beta") == beta]
+
+
+@renderer("gan-grid")
+def gan_grid() -> str:
+    """Per seed on the 25-Gaussian grid: the plain GAN's modes, high-quality share and KL beside the
+    regularised run's (and its MI estimate); the mean ± sd over seeds; seconds per run."""
+    plain, mine = _gan_runs("grid", 0.0), _gan_runs("grid", 1.0)
+    body = []
+    for p, m in zip(plain, mine):
+        cells = [
+            f"{p['modes']} / {p['high_quality']:.3f} / {p['kl']:.3f}",
+            f"{m['modes']} / {m['high_quality']:.3f} / {m['kl']:.3f} / {m['mi']:.2f}",
+        ]
+        body.append([str(p["seed"]), *cells, f"{p['seconds']:,.0f}, {m['seconds']:,.0f}"])
+    summary = {r["mine_beta"]: r for r in load("gan_modes")["rows"] if r["part"] == "grid summary"}
+    s0, s1 = summary[0.0], summary[1.0]
+    body.append(
+        [
+            "mean ± sd",
+            f"{_mean_sd(s0, 'modes', 1)} / {s0['high_quality_mean']:.2f} / {_mean_sd(s0, 'kl', 2)}",
+            f"{_mean_sd(s1, 'modes', 1)} / {s1['high_quality_mean']:.2f} / {_mean_sd(s1, 'kl', 3)}",
+            "",
+        ]
+    )
+    header = ["seed", "GAN: modes / high quality / KL", "GAN + MINE: modes / high quality / KL / I_hat"]
+    header.append("s (GAN, MINE)")
+    return markdown_table(header, body) + "\n\n" + provenance("gan_modes", load("gan_modes"))
+
+
+@renderer("gan-digits")
+def gan_digits() -> str:
+    """Per seed on stacked digits: modes of 1,000 and KL, plain and regularised (with its MI
+    estimate); mean ± sd; seconds per run."""
+    plain, mine = _gan_runs("digits", 0.0), _gan_runs("digits", 1.0)
+    body = []
+    for p, m in zip(plain, mine):
+        cells = [f"{p['modes']} / {p['kl']:.3f}", f"{m['modes']} / {m['kl']:.3f} / {m['mi']:.2f}"]
+        body.append([str(p["seed"]), *cells, f"{p['seconds']:,.0f}, {m['seconds']:,.0f}"])
+    summary = {r["mine_beta"]: r for r in load("gan_modes")["rows"] if r["part"] == "digits summary"}
+    means = [f"{_mean_sd(summary[b], 'modes', 1)} / {_mean_sd(summary[b], 'kl', 3)}" for b in (0.0, 1.0)]
+    body.append([f"mean ± sd, {summary[0.0]['runs']} seeds", *means, ""])
+    header = ["seed", "GAN: modes of 1,000 / KL", "GAN + MINE: modes / KL / I_hat", "s (GAN, MINE)"]
+    return markdown_table(header, body) + "\n\n" + provenance("gan_modes", load("gan_modes"))
+
+
+F_GAN_NAMES = {
+    "gan": "GAN",
+    "kl": "KL",
+    "reverse_kl": "reverse KL",
+    "pearson": "Pearson χ²",
+    "squared_hellinger": "squared Hellinger",
+    "jensen_shannon": "Jensen–Shannon",
+}
+
+
+@renderer("gan-divergences")
+def gan_divergences() -> str:
+    """Per f-GAN divergence on the grid: modes per seed with the learning rate that ran (a diverged
+    run and its rerun at a tenth), mean ± sd of modes, the high-quality share and KL."""
+    rows = load("gan_modes")["rows"]
+    body = []
+    for summary in (r for r in rows if r["part"] == "table summary"):
+        runs = [r for r in rows if r["part"] == "table" and r["loss"] == summary["loss"]]
+        seeds = []
+        for seed in dict.fromkeys(r["seed"] for r in runs):
+            words = []
+            for r in (r for r in runs if r["seed"] == seed):
+                if "error" in r:
+                    words.append("diverged")
+                else:
+                    empty = ", no high-quality sample" if r["kl"] == "inf" else ""
+                    words.append(f"{r['modes']} ({r['lr_g']:g}{empty})")
+            seeds.append(" then ".join(words))
+        finite = summary["runs"] - summary.get("kl_infinite", 0)
+        kl = _mean_sd(summary, "kl", 2) + (f" ({finite} seeds)" if finite < summary["runs"] else "")
+        modes = _mean_sd(summary, "modes", 1)
+        body.append([F_GAN_NAMES.get(summary["loss"], summary["loss"]), ", ".join(seeds), modes])
+        body[-1] += [f"{summary['high_quality_mean']:.3f}", kl]
+    header = ["divergence", "modes per seed (lr)", "modes, mean ± sd", "high quality", "KL, mean ± sd"]
+    return markdown_table(header, body) + "\n\n" + provenance("gan_modes", load("gan_modes"))
+
+
+@renderer("conditional-features")
+def conditional_features() -> str:
+    """``examples/conditional_features.py``: each feature's MI with the target, its CMI given the
+    features already known, the CMI's standard error and the test's p-value."""
+    result = load("example_conditional_features")
+    body = [[r["feature"], *(f"{r[key]:.3f}" for key in ("mi", "cmi", "se", "p"))] for r in result["rows"]]
+    given = ", ".join(result["config"]["given"])
+    header = ["feature", "I(f; progression)", f"given {given}", "se", "p-value"]
+    return markdown_table(header, body) + "\n\n" + provenance("example_conditional_features", result)
+
+
+@renderer("divergences")
+def divergences() -> str:
+    """Per divergence the truth and estimate / truth at each sample size."""
+    result = load("divergences")
+    rows = result["rows"]
+    sizes = sorted({r["n"] for r in rows})
+    body = []
+    for name in dict.fromkeys(r["divergence"] for r in rows):
+        cells = {r["n"]: r for r in rows if r["divergence"] == name}
+        ratios = [f"{cells[n]['estimate'] / cells[n]['truth']:.2f}x" if n in cells else "" for n in sizes]
+        body.append([name, f"{cells[sizes[0]]['truth']:.4f}", *ratios])
+    header = ["divergence", "truth", *(f"{n:,} samples" for n in sizes)]
+    return markdown_table(header, body) + "\n\n" + provenance("divergences", result)

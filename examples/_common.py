@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-FIGURES = Path(__file__).resolve().parents[1] / "docs" / "figures"
+ROOT = Path(__file__).resolve().parents[1]
+FIGURES = ROOT / "docs" / "figures"
+RESULTS = ROOT / "benchmarks" / "results"
 
 
 def arguments(description: str) -> argparse.Namespace:
@@ -13,6 +16,9 @@ def arguments(description: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--fast", action="store_true", help="few training steps: checks the script runs")
     parser.add_argument("--out", type=Path, default=FIGURES, help=f"folder for the figure (default {FIGURES})")
+    parser.add_argument(
+        "--results", type=Path, default=None, help=f"also write the figures as JSON there (the guide's: {RESULTS})"
+    )
     return parser.parse_args()
 
 
@@ -22,5 +28,18 @@ def save(fig, out: Path, name: str) -> Path:
     path = out / name
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    print(f"wrote {path}")
+    return path
+
+
+def save_results(rows: list[dict], config: dict, results: Path, name: str) -> Path:
+    """The example's rows, its settings and how they were made (commit, date, versions, threads:
+    ``benchmarks.framework.environment``) as ``results/name.json``, which the guide's table renders."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.framework import dumps, environment
+
+    results.mkdir(parents=True, exist_ok=True)
+    path = results / f"{name}.json"
+    path.write_text(dumps({"example": name, "config": config, "environment": environment(), "rows": rows}) + "\n")
     print(f"wrote {path}")
     return path

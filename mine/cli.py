@@ -18,7 +18,7 @@ from typing import Any
 import torch.distributed as dist
 
 from . import __version__
-from ._validation import Options
+from ._validation import Boolean, Options
 from .conditional import ConditionalMI
 from .datafiles import overlap, parse_columns, read_table, select
 from .distributed import init_from_env, is_main_process, world
@@ -63,10 +63,16 @@ def _parameter_help(cls) -> dict[str, str]:
     }
 
 
+BOOLEAN_WORDS = {"true": True, "false": False}
+
+
 def _choices(constraints: list) -> tuple[str, ...] | None:
-    """The valid strings of a parameter constrained to options (a command line passes only strings)."""
+    """The valid strings of a parameter constrained to options (a command line passes only strings),
+    with "true" and "false" where it also takes a bool (``gaussian_critic``: "auto", True, False)."""
     options = [c for c in constraints if isinstance(c, Options)]
-    return tuple(options[0]._current()) if options else None
+    if not options:
+        return None
+    return tuple(options[0]._current()) + (tuple(BOOLEAN_WORDS) if Boolean in constraints else ())
 
 
 def _signature_options(cls, constraints: dict) -> list[_Option]:
@@ -139,6 +145,8 @@ def _values(args: argparse.Namespace, options: list[_Option]) -> dict[str, Any]:
             values[o.name] = dict(pairs) if pairs else (None if o.default is None else dict(o.default))
         elif isinstance(o.default, tuple):
             values[o.name] = tuple(values[o.name])
+        elif o.choices and values[o.name] in BOOLEAN_WORDS and "bool" in o.annotation:
+            values[o.name] = BOOLEAN_WORDS[values[o.name]]
     return values
 
 

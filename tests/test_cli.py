@@ -40,6 +40,19 @@ def test_estimate_from_csv_with_header(tmp_path, table, capsys):
     assert len(kinds) == 4 and all(k in ("constant", "network") or k.startswith(closed_form) for k in kinds)
 
 
+def test_the_closed_form_critics_can_be_turned_off_from_the_command_line(tmp_path, table, capsys):
+    """``--gaussian-critic false`` is MINE(gaussian_critic=False): only the network or the constant
+    critic can be kept; a word that is neither auto, true nor false is refused."""
+    path = tmp_path / "data.csv"
+    np.savetxt(path, table, delimiter=",", header="x1,x2,z1,z2", comments="")
+    args = ["estimate", str(path), "--x", "x1,x2", "--z", "z1,z2", "--json", *QUICK]
+    assert main([*args, "--gaussian-critic", "false"]) == 0
+    kinds = [kind for fold in json.loads(capsys.readouterr().out)["chosen"] for kind in fold]
+    assert set(kinds) <= {"constant", "network"}
+    with pytest.raises(SystemExit):
+        main([*args, "--gaussian-critic", "no"])
+
+
 def test_estimate_from_npy_and_npz_agree_with_the_library(tmp_path, table, capsys):
     from mine import MINE
 

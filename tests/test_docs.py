@@ -100,3 +100,20 @@ def test_every_rendered_table_in_the_guide_comes_from_a_results_file():
     assert "| family | a side |" in render_page(page) and "<!-- render" not in render_page(page)
     with pytest.raises(ValueError, match="no table named 'nothing'"):
         render_page("<!-- render: nothing -->")
+
+
+def test_no_measured_figure_is_typed_into_a_table_of_the_guide():
+    """A guide page's tables of figures are rendered from results files: a typed table row holding a
+    measured-looking number (two or more decimals, or a percentage with a decimal) fails. Formula
+    and settings tables have none; the measurement notes (docs/notes/) are exempt."""
+    import re
+
+    measured = re.compile(r"(?<![\w.])-?\d+\.\d{2,}\b|\d+\.\d%")
+    typed = [
+        f"{page.name}: {line[:80]}"
+        for page in sorted((ROOT / "docs").glob("*.md"))
+        for line in page.read_text().splitlines()
+        if line.startswith("|") and measured.search(line)
+    ]
+    assert not typed, typed
+    assert measured.search("| bp | 0.093 |") and measured.search("| x | 5.0% |") and not measured.search("| 1e-3 | 2 |")
