@@ -474,18 +474,20 @@ def _kind(critic: nn.Module | None) -> str:
     return "network"
 
 
-def copula_candidates(train: Source, device: torch.device) -> list[nn.Module]:
+def copula_candidates(train: Source, device: torch.device, normal_scores: bool = True) -> list[nn.Module]:
     """The closed-form critics of a paired source's training rows (those in memory: all, or a sample
     of rows read lazily or streamed): the Gaussian one at each rank of
-    :func:`~mine.critics.gaussian_ranks`, and, where a t copula fits the rows better than the
-    Gaussian one, the t copula's at rank 0 and at the same ranks."""
+    :func:`~mine.critics.gaussian_ranks`, and, where the rows are ``normal_scores`` and a t copula
+    fits them better than the Gaussian one, the t copula's at rank 0 and at the same ranks (its t
+    scores F_nu^-1(Phi(g)) assume normal scores: on standardised heavy tails Phi(g) rounds to 0 or
+    1 and the scores to infinity)."""
     x, z = (
         torch.as_tensor(np.asarray(a) if not isinstance(a, torch.Tensor) else a)
         for a in train.groups[0].in_memory_sample()
     )
     x, z = x.reshape(len(x), -1), z.reshape(len(z), -1)
     ranks = gaussian_ranks(min(x.shape[1], z.shape[1]))
-    critics = [*GaussianCritic.fit(x, z, ranks), *StudentCritic.fit(x, z, [0, *ranks])]
+    critics = [*GaussianCritic.fit(x, z, ranks), *(StudentCritic.fit(x, z, [0, *ranks]) if normal_scores else [])]
     return [c.to(device) for c in critics]
 
 
@@ -543,7 +545,7 @@ def train_fold(
     evaluated = critic if average is None else average.module  # what is evaluated, selected, reported
     evaluations = _Evaluations(plan, halves, fold)
     if plan.gaussian_critic:
-        evaluations.offer(copula_candidates(train, plan.device))
+        evaluations.offer(copula_candidates(train, plan.device, plan.preprocessing == "quantile"))
     max_steps, every = plan.schedule.max_steps, plan.schedule.eval_every
 
     train_sum = torch.zeros((), dtype=plan.dtype, device=plan.device)
