@@ -186,6 +186,7 @@ def run_benchmark(benchmark: Benchmark, config: Any, out: Path, mode: str) -> di
     """Run, time and write one benchmark; return what was written to JSON."""
     out.mkdir(parents=True, exist_ok=True)
     stem = benchmark.name + ("_quick" if mode == "quick" else "")
+    made_with = environment()  # the code and the time the run starts with, not those at its end
     start = time.perf_counter()
     produced = benchmark.run(config)
     rows, extras = produced if isinstance(produced, tuple) else (produced, {})
@@ -194,7 +195,7 @@ def run_benchmark(benchmark: Benchmark, config: Any, out: Path, mode: str) -> di
         "benchmark": benchmark.name,
         "mode": mode,
         "config": dataclasses.asdict(config),
-        "environment": environment(),
+        "environment": made_with | {"torch_threads": environment()["torch_threads"]},
         "wall_seconds": wall,
         "rows": rows,
         **extras,
