@@ -41,16 +41,10 @@ def load(name: str) -> dict[str, Any]:
 
 
 def provenance(name: str, result: dict[str, Any]) -> str:
-    """One line: the file, its parts, and the commits, dates, versions and threads they ran with."""
+    """One line: the file, its parts, and the dates, versions and threads they ran with (the commits
+    are in the file; a user guide names versions, not commits)."""
     parts = result.get("parts") or [result]
     envs = [part.get("environment", {}) for part in parts]
-    commits = sorted(
-        {
-            str(env["commit"])[:7] + ("+changes" if "+changes" in str(env["commit"]) else "")
-            for env in envs
-            if env.get("commit")
-        }
-    )
     dates = sorted(str(env["date"])[:16].replace("T", " ") for env in envs if env.get("date"))
     setups = sorted(
         {
@@ -61,15 +55,17 @@ def provenance(name: str, result: dict[str, Any]) -> str:
         }
     )
     committed = result.get("committed_in")
-    unrecorded = (
-        f"commit and date not recorded at run time; the file last written in {committed['commit']}, {committed['date']}"
-        if committed
-        else "commit not recorded"
-    )
+    if not dates and committed:
+        dates = [f"{committed['date']} or before"]
+    if not dates:
+        when = "date not recorded"
+    elif dates[0] == dates[-1]:
+        when = dates[0]
+    else:  # the second date's day only when it differs
+        when = f"{dates[0]} to {dates[-1][-5:] if dates[0][:10] == dates[-1][:10] else dates[-1]}"
     what = [
         f"{len(parts)} parts" if len(parts) > 1 else "",
-        f"commit {', '.join(commits)}" if commits else unrecorded,
-        (dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1][-5:]}") if dates else "",
+        when,
         "; ".join(setups),
     ]
     return f"*From `benchmarks/results/{name}.json` ({'; '.join(w for w in what if w)}).*"

@@ -5,7 +5,7 @@ most 2), both ways round: both are symmetric, so the two directions differ only 
 unbounded for classes this well separated; its critic's exp(V) runs away and the fit stops with
 an error.)
 
-    python examples/class_divergence.py [--fast] [--out DIR]
+    python examples/class_divergence.py [--fast] [--out DIR] [--results benchmarks/results]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-from _common import arguments, save
+from _common import arguments, save, save_results
 from sklearn.datasets import load_wine
 
 from mine import DivergenceEstimator
@@ -54,6 +54,8 @@ def main() -> None:
     ax.set_ylabel("lower bound on the divergence")
     ax.set_title(f"wine cultivars: {len(first)} and {len(second)} samples, 13 measurements")
     save(fig, args.out, "example_class_divergence.png")
+    if args.results is not None:
+        save_results(rows, {"fast": args.fast, "maximum": MAXIMUM}, args.results, "example_class_divergence")
 
 
 if __name__ == "__main__":

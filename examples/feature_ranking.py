@@ -1,7 +1,7 @@
 """Rank the features of scikit-learn's diabetes data by their MI with the target, with MINE and with
 scikit-learn's k-NN estimator (``mutual_info_regression``) side by side.
 
-    python examples/feature_ranking.py [--fast] [--out DIR]
+    python examples/feature_ranking.py [--fast] [--out DIR] [--results benchmarks/results]
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import arguments, save
+from _common import arguments, save, save_results
 from sklearn.datasets import load_diabetes
 from sklearn.feature_selection import mutual_info_regression
 
@@ -33,7 +33,8 @@ def rank(fast: bool) -> list[dict]:
             warnings.simplefilter("ignore", UserWarning)
             est.fit(x[name], y)
         low, high = est.mi_interval()
-        rows.append({"feature": name, "mine": est.mi(), "low": low, "high": high, "knn": float(knn[j])})
+        row = {"feature": name, "mine": est.mi(), "lower": est.mi_lower(), "low": low, "high": high}
+        rows.append(row | {"knn": float(knn[j])})
     return sorted(rows, key=lambda r: -r["mine"])
 
 
@@ -54,6 +55,10 @@ def main() -> None:
     ax.set_title("diabetes: features ranked by MI with the target")
     ax.legend()
     save(fig, args.out, "example_feature_ranking.png")
+    if args.results is not None:
+        save_results(
+            rows, {"fast": args.fast, "max_steps": 30 if args.fast else 2000}, args.results, "example_feature_ranking"
+        )
 
 
 if __name__ == "__main__":

@@ -117,3 +117,19 @@ def test_no_measured_figure_is_typed_into_a_table_of_the_guide():
     ]
     assert not typed, typed
     assert measured.search("| bp | 0.093 |") and measured.search("| x | 5.0% |") and not measured.search("| 1e-3 | 2 |")
+
+
+def test_guide_pages_and_their_rendered_tables_name_no_commit():
+    """The user guide names versions and dates; commits stay in the results files."""
+    import re
+
+    from benchmarks.render import render_page
+
+    commit = re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}\b")
+    found = [
+        f"{page.name}: {match.group(0)}"
+        for page in sorted((ROOT / "docs").glob("*.md"))
+        for match in commit.finditer(render_page(page.read_text()))
+    ]
+    assert not found, found
+    assert commit.search("made at 05bc461") and not commit.search("1000000 rows, a decade")
