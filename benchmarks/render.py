@@ -415,3 +415,52 @@ def divergences() -> str:
         body.append([name, f"{cells[sizes[0]]['truth']:.4f}", *ratios])
     header = ["divergence", "truth", *(f"{n:,} samples" for n in sizes)]
     return markdown_table(header, body) + "\n\n" + provenance("divergences", result)
+
+
+@renderer("feature-ranking")
+def feature_ranking() -> str:
+    """``examples/feature_ranking.py``: each feature's MI with the target by MINE (estimate and the
+    lower bound it can defend) and by scikit-learn's k-NN estimate, in MINE's order."""
+    result = load("example_feature_ranking")
+    body = [[r["feature"], *(f"{r[key]:.3f}" for key in ("mine", "lower", "knn"))] for r in result["rows"]]
+    header = ["feature", "MINE estimate", "MINE: at least (95%)", "k-NN (mutual_info_regression)"]
+    return markdown_table(header, body) + "\n\n" + provenance("example_feature_ranking", result)
+
+
+@renderer("column-groups")
+def column_groups() -> str:
+    """``examples/column_groups.py``: MINE's estimate and lower bound, the reach of a bound from one
+    report's rows (log n), KSG and the Gaussian value."""
+    result = load("example_column_groups")
+    r = result["rows"][0]
+    body = [
+        ["MINE estimate", f"{r['mine']:.2f}"],
+        ["MINE: at least (95%)", f"{r['lower']:.2f}"],
+        [
+            f"log {r['report_rows']}: the most a bound from one report's rows can show",
+            f"{np.log(r['report_rows']):.2f}",
+        ],
+        ["KSG (k = 3)", f"{r['ksg']:.2f}"],
+        ["MI of a Gaussian with this covariance (not a bound)", f"{r['gaussian']:.2f}"],
+    ]
+    return markdown_table(["", "nats"], body) + "\n\n" + provenance("example_column_groups", result)
+
+
+@renderer("class-divergence")
+def class_divergence() -> str:
+    """``examples/class_divergence.py``: each divergence and direction, its estimate and its 95%
+    interval clipped to the divergence's range."""
+    result = load("example_class_divergence")
+    maximum = result["config"]["maximum"]
+    body = [
+        [
+            r["divergence"],
+            r["pair"],
+            f"{r['estimate']:.2f}",
+            f"{r['low']:.2f} to {r['high']:.2f}",
+            f"{maximum[r['divergence']]:.3f}",
+        ]
+        for r in result["rows"]
+    ]
+    header = ["divergence", "direction", "estimate", "95% interval", "largest value"]
+    return markdown_table(header, body) + "\n\n" + provenance("example_class_divergence", result)
