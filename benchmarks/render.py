@@ -464,3 +464,24 @@ def class_divergence() -> str:
     ]
     header = ["divergence", "direction", "estimate", "95% interval", "largest value"]
     return markdown_table(header, body) + "\n\n" + provenance("example_class_divergence", result)
+
+
+@renderer("speed")
+def speed() -> str:
+    """Training steps per second and peak memory of ``MINE.fit``, float32 with 10 columns a side, per
+    critic and batch size."""
+    result = load("speed")
+    rows = [r for r in result["rows"] if r["dtype"] == "float32" and r["dim"] == 10]
+    sizes = sorted({r["batch_size"] for r in rows})
+    body = []
+    for critic in dict.fromkeys(r["critic"] for r in rows):
+        cells = {r["batch_size"]: r for r in rows if r["critic"] == critic}
+        body.append(
+            [critic]
+            + [
+                f"{cells[b]['steps_per_second']:,.1f}; {cells[b]['peak_memory_mib']:,.0f}" if b in cells else "—"
+                for b in sizes
+            ]
+        )
+    header = ["critic (steps/s; peak MiB)", *(f"B = {b:,}" for b in sizes)]
+    return markdown_table(header, body) + "\n\n" + provenance("speed", result)
