@@ -236,6 +236,20 @@ class CosineCritic(SeparableCritic):
         return nn.functional.normalize(self.h(z), dim=-1)
 
 
+def _float64_buffers(module: nn.Module, **values) -> None:
+    """Register each value (a tensor, an array or a number) as a float64 buffer of ``module``."""
+    for name, value in values.items():
+        module.register_buffer(name, torch.as_tensor(value, dtype=torch.float64))
+
+
+def _clamped_to_rows(critic: nn.Module, x: Tensor, z: Tensor) -> nn.Module:
+    """``critic`` with its ``cap`` and ``low`` set to its largest and smallest score on the rows."""
+    scores = critic.pair_scores(x, z)
+    critic.cap.fill_(float(scores.max()))
+    critic.low.fill_(float(scores.min()))
+    return critic
+
+
 class GaussianCritic(nn.Module):
     """The log density ratio of the Gaussian fitted to training rows, through its first k canonical
     pairs (a_k, b_k) with correlations rho_k (:func:`mine.gaussian.canonical_correlations`):
@@ -272,13 +286,9 @@ class GaussianCritic(nn.Module):
         low: float = -math.inf,
     ):
         super().__init__()
-        for name, value in zip(
-            ("mean_x", "mean_z", "directions_x", "directions_z", "rho"),
-            (mean_x, mean_z, directions_x, directions_z, rho.clamp(0.0, self.RHO_MAX)),
-        ):
-            self.register_buffer(name, torch.as_tensor(value, dtype=torch.float64))
-        self.register_buffer("cap", torch.tensor(float(cap), dtype=torch.float64))
-        self.register_buffer("low", torch.tensor(float(low), dtype=torch.float64))
+        rho = torch.as_tensor(rho, dtype=torch.float64).clamp(0.0, self.RHO_MAX)
+        _float64_buffers(self, mean_x=mean_x, mean_z=mean_z, directions_x=directions_x, directions_z=directions_z)
+        _float64_buffers(self, rho=rho, cap=float(cap), low=float(low))
 
     @classmethod
     def fit(cls, x: Tensor, z: Tensor, ranks: Sequence[int]) -> list[GaussianCritic]:
@@ -302,11 +312,7 @@ class GaussianCritic(nn.Module):
         means = (torch.from_numpy(pairs.mean_x), torch.from_numpy(pairs.mean_z))
         for k in ranks:
             kept = (pairs.directions_x[:, :k], pairs.directions_z[:, :k], pairs.rho[:k])
-            critic = cls(*means, *(torch.from_numpy(a) for a in kept))
-            scores = critic.pair_scores(x, z)
-            critic.cap.fill_(float(scores.max()))
-            critic.low.fill_(float(scores.min()))
-            critics.append(critic)
+            critics.append(_clamped_to_rows(cls(*means, *(torch.from_numpy(a) for a in kept)), x, z))
         return critics
 
     @classmethod
@@ -410,13 +416,10 @@ class StudentCritic(nn.Module):
     ):
         super().__init__()
         rho = torch.as_tensor(rho, dtype=torch.float64).clamp(0.0, GaussianCritic.RHO_MAX)
-        for name, value in zip(
-            ("whiten_x", "whiten_z", "directions_x", "directions_z", "rho"),
-            (whiten_x, whiten_z, directions_x, directions_z, rho),
-        ):
-            self.register_buffer(name, torch.as_tensor(value, dtype=torch.float64))
-        for name, value in (("nu", nu), ("cap", cap), ("low", low)):
-            self.register_buffer(name, torch.tensor(float(value), dtype=torch.float64))
+        _float64_buffers(
+            self, whiten_x=whiten_x, whiten_z=whiten_z, directions_x=directions_x, directions_z=directions_z
+        )
+        _float64_buffers(self, rho=rho, nu=float(nu), cap=float(cap), low=float(low))
 
     @classmethod
     def fit(cls, x: Tensor, z: Tensor, ranks: Sequence[int], random_state=0) -> list[StudentCritic]:
@@ -446,11 +449,7 @@ class StudentCritic(nn.Module):
         critics = []
         for k in ranks:
             kept = (pairs.directions_x[:, :k], pairs.directions_z[:, :k], pairs.rho[:k])
-            critic = cls(nu, *whiten, *(torch.from_numpy(a) for a in kept))
-            scores = critic.pair_scores(x, z)
-            critic.cap.fill_(float(scores.max()))
-            critic.low.fill_(float(scores.min()))
-            critics.append(critic)
+            critics.append(_clamped_to_rows(cls(nu, *whiten, *(torch.from_numpy(a) for a in kept)), x, z))
         return critics
 
     @classmethod
