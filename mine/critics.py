@@ -456,7 +456,7 @@ class StudentCritic(nn.Module):
     def from_state(cls, state: dict[str, Tensor]) -> StudentCritic:
         """The critic whose ``state_dict()`` is ``state``."""
         names = ("whiten_x", "whiten_z", "directions_x", "directions_z", "rho", "cap", "low")
-        return cls(float(state["nu"]), *(state[name] for name in names[:5]), float(state["cap"]), float(state["low"]))
+        return cls(float(state["nu"]), *(state[name] for name in names))
 
     @staticmethod
     def holds(state: dict) -> bool:
@@ -473,7 +473,8 @@ class StudentCritic(nn.Module):
         return torch.from_numpy(s).to(self.rho.device)
 
     def _sides(self, x: Tensor, z: Tensor):
-        """Each side's canonical coordinates and (nu + d_side)/2 log(1 + Q_side/nu), and Q_side."""
+        """From t scores: a_k rho_k / (1 - rho_k^2) and b_k (the cross term's factors), each side's
+        share of Q (Q_side + sum_k rho_k^2 / (1 - rho_k^2) side_k^2) and (nu + d_side)/2 log(1 + Q_side/nu)."""
         nu, rho = float(self.nu), self.rho
         sx, sz = self._t_scores(x), self._t_scores(z)
         a, b = sx @ self.directions_x, sz @ self.directions_z
