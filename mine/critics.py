@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -23,6 +24,7 @@ __all__ = [
     "ACTIVATIONS",
     "CRITICS",
     "ConcatCritic",
+    "DataScaleCritic",
     "CosineCritic",
     "GaussianCritic",
     "ScalarCritic",
@@ -373,6 +375,96 @@ class GaussianCritic(nn.Module):
         a, b, spread, product = self._terms(x, z)
         scores = (product * a * b - spread * (a - b) ** 2).sum(-1) + self._offset()
         return scores.clamp(self.low, self.cap).to(x.dtype)
+
+
+class DataScaleCritic(nn.Module):
+    """A closed-form critic applied on the data's own scale: rows of per-column normal scores s are
+    mapped back to their values x = F^-1(Phi(s)) (piecewise-linear between the training quantiles,
+    :meth:`mine.preprocessing.NormalScores.inverse_transform`) before ``inner`` scores them.
+
+    With a :class:`GaussianCritic` fitted on the data's values it is the log density ratio of the
+    Gaussian with the data's covariance: exact where X given Z is Gaussian with a linear mean and
+    X is Gaussian (linear models with any distribution of Z, e.g. CCMI's Model I), which no map
+    of each column to normal scores preserves. The tables are buffers, so it saves and loads like
+    the other closed-form critics; the lookup runs on the host in float64.
+
+    Parameters
+    ----------
+    inner : nn.Module
+        The critic on data values (a :class:`GaussianCritic`).
+    references_x, quantiles_x, references_z, quantiles_z : Tensor
+        Each side's normal scores of its knots (m,) and the knots' values (m, d), each column divided
+        by the power of two that brings its largest magnitude to [0.5, 1) (a per-column scale,
+        which no Gaussian critic sees, and no overflow at 1e300).
+    """
+
+    def __init__(
+        self, inner: nn.Module, references_x: Tensor, quantiles_x: Tensor, references_z: Tensor, quantiles_z: Tensor
+    ):
+        super().__init__()
+        self.inner = inner
+        for name, value in zip(
+            ("references_x", "quantiles_x", "references_z", "quantiles_z"),
+            (references_x, quantiles_x, references_z, quantiles_z),
+        ):
+            self.register_buffer(name, torch.as_tensor(value, dtype=torch.float64))
+
+    @staticmethod
+    def tables(transformer) -> tuple[Tensor, Tensor]:
+        """A fitted :class:`~mine.preprocessing.NormalScores`' knots as (references, scaled values)."""
+        references = np.asarray(transformer.references_, dtype=np.float64)
+        return torch.from_numpy(references), torch.from_numpy(np.asarray(transformer.quantiles_, dtype=np.float64))
+
+    @classmethod
+    def fit_gaussian(cls, x: Tensor, z: Tensor, maps: tuple, ranks: Sequence[int]) -> list[DataScaleCritic]:
+        """Gaussian critics (one per rank) of the data values of the normal-score rows x, z, mapped
+        back by ``maps`` (the fold's fitted NormalScores of x and of z)."""
+        tables = [t for transformer in maps for t in cls.tables(transformer)]
+        probe = cls(nn.Identity(), *tables)
+        x_values, z_values = (
+            probe._values(x, probe.references_x, probe.quantiles_x),
+            probe._values(z, probe.references_z, probe.quantiles_z),
+        )
+        return [cls(inner, *tables) for inner in GaussianCritic.fit(x_values, z_values, ranks)]
+
+    @classmethod
+    def from_state(cls, state: dict[str, Tensor]) -> DataScaleCritic:
+        """The critic whose ``state_dict()`` is ``state`` (its inner critic a Gaussian one)."""
+        inner = GaussianCritic.from_state({k[len("inner.") :]: v for k, v in state.items() if k.startswith("inner.")})
+        names = ("references_x", "quantiles_x", "references_z", "quantiles_z")
+        return cls(inner, *(state[name] for name in names))
+
+    @staticmethod
+    def holds(state: dict) -> bool:
+        """Whether ``state`` (a ``state_dict()``) is a DataScaleCritic's."""
+        return "quantiles_x" in state and "inner.rho" in state
+
+    @property
+    def rank(self) -> int:
+        """The inner critic's rank."""
+        return self.inner.rank
+
+    @staticmethod
+    def _values(scores: Tensor, references: Tensor, quantiles: Tensor) -> Tensor:
+        s = scores.detach().cpu().double().numpy()
+        knots, values = references.cpu().numpy(), quantiles.cpu().numpy()
+        columns = [np.interp(s[:, j], knots, values[:, j]) for j in range(s.shape[1])]
+        return torch.from_numpy(np.stack(columns, axis=1) if columns else s)
+
+    def _both(self, x: Tensor, z: Tensor) -> tuple[Tensor, Tensor]:
+        device = self.references_x.device
+        return (
+            self._values(x, self.references_x, self.quantiles_x).to(device),
+            self._values(z, self.references_z, self.quantiles_z).to(device),
+        )
+
+    def forward(self, x: Tensor, z: Tensor) -> Tensor:
+        """All pairs: S[i, j] = T(x_i, z_j), shape (B_x, B_z), in the inputs' dtype."""
+        return self.inner(*self._both(x, z)).to(device=x.device, dtype=x.dtype)
+
+    def pair_scores(self, x: Tensor, z: Tensor) -> Tensor:
+        """Row-wise pairs: T(x_i, z_i), shape (B,)."""
+        return self.inner.pair_scores(*self._both(x, z)).to(device=x.device, dtype=x.dtype)
 
 
 class StudentCritic(nn.Module):

@@ -29,9 +29,10 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .bounds import Bound, PooledValue
-from .critics import GaussianCritic, StudentCritic, gaussian_ranks
+from .critics import DataScaleCritic, GaussianCritic, StudentCritic, gaussian_ranks
 from .diagnostics import collapsed_training_error
 from .distributed import ShardedCritic, all_reduce_pooled, can_pool, check_same, world
+from .preprocessing import NormalScores
 from .sources import Source
 from .training import CriticTrainer
 from .uncertainty import bootstrap_values, standard_error
@@ -189,7 +190,8 @@ class FoldResult:
     best_steps : list of int
         The step each half selected (0: the constant critic or a Gaussian one).
     chosen : list of str
-        What each half selected: "constant", "gaussian rank k", "student-t rank k (nu=v)" or "network".
+        What each half selected: "constant", "gaussian rank k", "student-t rank k (nu=v)",
+        "gaussian (data scale) rank k" or "network".
     n_steps : int
         Training steps taken.
     stopped_early : bool
@@ -469,18 +471,24 @@ def _kind(critic: nn.Module | None) -> str:
         return "constant"
     if isinstance(critic, GaussianCritic):
         return f"gaussian rank {critic.rank}"
+    if isinstance(critic, DataScaleCritic):
+        return f"gaussian (data scale) rank {critic.rank}"
     if isinstance(critic, StudentCritic):
         return f"student-t rank {critic.rank} (nu={float(critic.nu):g})"
     return "network"
 
 
-def copula_candidates(train: Source, device: torch.device, normal_scores: bool = True) -> list[nn.Module]:
+def copula_candidates(
+    train: Source, device: torch.device, normal_scores: bool = True, maps: tuple = ()
+) -> list[nn.Module]:
     """The closed-form critics of a paired source's training rows (those in memory: all, or a sample
     of rows read lazily or streamed): the Gaussian one at each rank of
-    :func:`~mine.critics.gaussian_ranks`, and, where the rows are ``normal_scores`` and a t copula
-    fits them better than the Gaussian one, the t copula's at rank 0 and at the same ranks (its t
-    scores F_nu^-1(Phi(g)) assume normal scores: on standardised heavy tails Phi(g) rounds to 0 or
-    1 and the scores to infinity)."""
+    :func:`~mine.critics.gaussian_ranks`; where the rows are ``normal_scores`` and a t copula fits
+    them better than the Gaussian one, the t copula's at rank 0 and at the same ranks (its t scores
+    F_nu^-1(Phi(g)) assume normal scores: on standardised heavy tails Phi(g) rounds to 0 or 1 and
+    the scores to infinity); and where ``maps`` (the fold's fitted maps of x and z) are normal
+    scores, the Gaussian critics of the data's own values at the same ranks
+    (:class:`~mine.critics.DataScaleCritic`)."""
     x, z = (
         torch.as_tensor(np.asarray(a) if not isinstance(a, torch.Tensor) else a)
         for a in train.groups[0].in_memory_sample()
@@ -488,6 +496,9 @@ def copula_candidates(train: Source, device: torch.device, normal_scores: bool =
     x, z = x.reshape(len(x), -1), z.reshape(len(z), -1)
     ranks = gaussian_ranks(min(x.shape[1], z.shape[1]))
     critics = [*GaussianCritic.fit(x, z, ranks), *(StudentCritic.fit(x, z, [0, *ranks]) if normal_scores else [])]
+    columns = (x.shape[1], z.shape[1])
+    if len(maps) == 2 and all(isinstance(m, NormalScores) and m.n_features_in_ == d for m, d in zip(maps, columns)):
+        critics += DataScaleCritic.fit_gaussian(x, z, maps, ranks)
     return [c.to(device) for c in critics]
 
 
@@ -545,7 +556,8 @@ def train_fold(
     evaluated = critic if average is None else average.module  # what is evaluated, selected, reported
     evaluations = _Evaluations(plan, halves, fold)
     if plan.gaussian_critic:
-        evaluations.offer(copula_candidates(train, plan.device, plan.preprocessing == "quantile"))
+        maps = preprocessing[0] if preprocessing else ()
+        evaluations.offer(copula_candidates(train, plan.device, plan.preprocessing == "quantile", maps))
     max_steps, every = plan.schedule.max_steps, plan.schedule.eval_every
 
     train_sum = torch.zeros((), dtype=plan.dtype, device=plan.device)

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .critics import GaussianCritic, StudentCritic
+from .critics import DataScaleCritic, GaussianCritic, StudentCritic
 from .fitting import FoldResult
 from .preprocessing import transformer_from_state, transformer_state
 
@@ -103,11 +103,12 @@ def _restored(path, weights: dict, module: nn.Module) -> nn.Module:
 
 
 def _module(path, weights: dict | None, est, critic: nn.Module | None, task, dims: tuple) -> nn.Module | None:
-    """A fold's selected critic from its saved weights: the constant one (None), a Gaussian or
-    Student-t critic (rebuilt from its buffers) or the estimator's network."""
+    """A fold's selected critic from its saved weights: the constant one (None), a closed-form
+    critic (Gaussian, Student-t or data-scale Gaussian, rebuilt from its buffers) or the estimator's
+    network."""
     if weights is None:
         return None
-    for closed_form in (GaussianCritic, StudentCritic):
+    for closed_form in (GaussianCritic, StudentCritic, DataScaleCritic):
         if closed_form.holds(weights):
             return closed_form.from_state(weights).to(device=est.device_)
     module = copy.deepcopy(critic) if critic is not None else task.make_critic(dims)

@@ -103,6 +103,18 @@ class NormalScores(TransformerMixin, BaseEstimator):
             out[:, j] = np.interp(X[:, j], knots, scores)
         return out
 
+    def inverse_transform(self, S):
+        """The data values of normal scores, x = F_n^-1(Phi(s)) per column: the inverse of
+        ``transform`` over the training range (a tied value's score maps back to it; a score beyond
+        the ends maps to the smallest or largest training quantile)."""
+        S = check_array(S, dtype=np.float64)
+        if S.shape[1] != self.n_features_in_:
+            raise ValueError(f"expected {self.n_features_in_} columns, got {S.shape[1]}")
+        out = np.empty_like(S)
+        for j in range(S.shape[1]):
+            out[:, j] = np.interp(S[:, j], self.references_, self.quantiles_[:, j])
+        return np.ldexp(out, self.exponents_)
+
 
 def _quantile(n_rows: int) -> NormalScores:
     return NormalScores(n_quantiles=MAX_QUANTILES, subsample=QUANTILE_SUBSAMPLE, random_state=0)
