@@ -60,14 +60,16 @@ class CITestConfig:
     designs: tuple[str, ...] = tuple(designs())
     draws: int = 40
     permutations: int = 99
-    hidden: tuple[int, ...] = (64, 64)
-    batch_size: int = 128
-    max_steps: int = 1000
+    hidden: tuple[int, ...] | None = None  # None: MINE's default (as every setting below)
+    batch_size: int | None = None
+    max_steps: int | None = None
     neighbours: str = "auto"
     threads: int = 0
 
 
-QUICK = CITestConfig(n=600, designs=("null dz=1", "cmi 0.2 dz=5"), draws=1, permutations=19, max_steps=60)
+QUICK = CITestConfig(
+    n=600, designs=("null dz=1", "cmi 0.2 dz=5"), draws=1, permutations=19, batch_size=64, max_steps=60
+)
 
 
 def run(config: CITestConfig) -> list[dict]:
@@ -79,7 +81,8 @@ def run(config: CITestConfig) -> list[dict]:
         import torch
 
         torch.set_num_threads(config.threads)
-    estimator = MINE(hidden=config.hidden, batch_size=config.batch_size, max_steps=config.max_steps)
+    settings = {"hidden": config.hidden, "batch_size": config.batch_size, "max_steps": config.max_steps}
+    estimator = MINE(**{name: value for name, value in settings.items() if value is not None})
     rows = []
     for name in progress(config.designs, desc="designs"):
         sample, truth = table_of_designs[name]
