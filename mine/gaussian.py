@@ -524,6 +524,9 @@ def _mahalanobis(s: np.ndarray, correlation: np.ndarray) -> tuple[np.ndarray, fl
     return (y**2).sum(axis=0), 2.0 * float(np.log(np.diag(factor)).sum())
 
 
+FLAT_SPREAD = 1e-8  # a column of normal scores with a smaller standard deviation is constant
+
+
 def _to_correlation(scatter: np.ndarray, ridge: float = 1e-9) -> np.ndarray:
     scale = np.sqrt(np.diag(scatter))
     correlation = scatter / np.outer(scale, scale)
@@ -602,7 +605,9 @@ def fit_t_copula(normal_scores, nus=T_COPULA_NUS, max_rows: int = 2000, random_s
     of ``nus`` the correlation :func:`student_t_correlation` of the t scores, and the nu whose copula
     has the largest :func:`t_copula_log_likelihood`, the Gaussian copula (nu = inf, the normal
     scores' correlation) among them. The profile is computed on at most ``max_rows`` rows (drawn
-    with ``random_state``); the chosen copula's correlation on all rows.
+    with ``random_state``); the chosen copula's correlation on all rows. A column without spread (a
+    constant one) leaves every t copula undefined: the Gaussian copula is returned, its correlation
+    the identity in that column.
 
     Parameters
     ----------
@@ -624,6 +629,11 @@ def fit_t_copula(normal_scores, nus=T_COPULA_NUS, max_rows: int = 2000, random_s
     g = np.asarray(normal_scores, dtype=np.float64)
     if g.ndim != 2 or len(g) < 2:
         raise ValueError(f"normal_scores must be 2-D with at least 2 rows, got shape {g.shape}")
+    flat = g.std(axis=0) <= FLAT_SPREAD
+    if flat.any():
+        correlation, kept = np.eye(g.shape[1]), np.flatnonzero(~flat)
+        correlation[np.ix_(kept, kept)] = _to_correlation(g[:, kept].T @ g[:, kept] / len(g))
+        return np.inf, correlation
     rows = g
     if len(g) > max_rows:
         rows = g[check_random_state(random_state).choice(len(g), max_rows, replace=False)]

@@ -133,3 +133,20 @@ def test_gaussian_critic_true_on_standardised_heavy_tails_offers_no_t_candidate_
     est.fit(np.sinh(3 * x), np.sinh(3 * z))
     assert np.isfinite(est.mi())
     assert not any(kind.startswith("student-t") for f in est.folds_ for kind in f.chosen)
+
+
+def test_a_constant_column_leaves_the_t_copula_undefined_and_the_fit_goes_on():
+    """A constant column's normal scores have no spread, so no t copula (nor its correlation) is
+    defined: the profile returns the Gaussian copula, the identity in that column, instead of a
+    Cholesky failure; MINE with such a column in z then ends with a finite estimate (it raised
+    "array must not contain infs or NaNs" from the t-copula fit)."""
+    x, z = sample_student_t(2000, 0.6, 2, 2, random_state=0)
+    rows = np.hstack([normal_scores(np.hstack([x, z])), np.zeros((2000, 1))])
+    nu, correlation = fit_t_copula(rows)
+    assert np.isinf(nu)
+    assert correlation[-1] == pytest.approx(np.eye(5)[-1])
+    assert np.all(np.isfinite(correlation))
+    est = MINE(max_steps=50, eval_every=50, random_state=0)
+    with pytest.warns(UserWarning, match="tied values"):
+        est.fit(x, np.hstack([z, np.ones((2000, 1))]))
+    assert np.isfinite(est.mi())
