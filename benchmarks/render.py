@@ -200,8 +200,9 @@ def render_page(markdown: str) -> str:
 
 
 def _kept(chosen: str) -> str:
-    """ "network, gaussian rank 2, ..." as counts: "Gaussian 3, network 1"."""
-    names = {"gaussian": "Gaussian", "student-t": "Student-t"}
+    """ "network, gaussian rank 2, ..." as counts: "Gaussian 3, network 1" (the data-scale Gaussian
+    critic as "Gaussian of the values")."""
+    names = {"gaussian (data scale)": "Gaussian of the values", "gaussian": "Gaussian", "student-t": "Student-t"}
     kinds = [next((v for k2, v in names.items() if k.startswith(k2)), k) for k in chosen.split(", ")]
     return ", ".join(f"{k} {kinds.count(k)}" for k in dict.fromkeys(kinds))
 
@@ -249,18 +250,20 @@ CCMI_PUBLISHED = {1: 2.30, 10: 2.18, 50: 1.98, 100: 1.67}  # Mukherjee et al. 20
 @renderer("cmi")
 def cmi() -> str:
     """Per task the truth, ConditionalMI and the k-NN CMI (mean over seeds), and CCMI's published
-    Model I figures."""
+    Model I figures; an estimator run on fewer seeds than the task's says which."""
     result = load("cmi")
     rows = result["rows"]
     body = []
     for task in dict.fromkeys(r["task"] for r in rows):
+        seeds = sorted({r["seed"] for r in rows if r["task"] == task})
         cells = []
         for estimator in ("ConditionalMI", "k-NN CMI"):
-            values = [r["estimate"] for r in rows if (r["task"], r["estimator"]) == (task, estimator)]
-            cells.append(f"{np.mean(values):.3f}" if values else "")
+            cell = [r for r in rows if (r["task"], r["estimator"]) == (task, estimator)]
+            own = sorted({r["seed"] for r in cell})
+            mean = f"{np.mean([r['estimate'] for r in cell]):.3f}" if cell else ""
+            cells.append(mean + (f" (seed {', '.join(map(str, own))})" if cell and own != seeds else ""))
         dz = int(task.rsplit("dz=", 1)[1]) if task.startswith("model I dz=") else None
         published = f"{CCMI_PUBLISHED[dz]:.2f}" if dz in CCMI_PUBLISHED else ""
-        seeds = sorted({r["seed"] for r in rows if r["task"] == task})
         truth = next(r["truth"] for r in rows if r["task"] == task)
         body.append([task, f"{truth:.3f}", *cells, published, ", ".join(map(str, seeds))])
     header = ["task", "truth", "ConditionalMI", "k-NN CMI", "CCMI (published)", "seeds"]
