@@ -36,7 +36,7 @@ def test_estimate_from_csv_with_header(tmp_path, table, capsys):
     assert report["units"] == "nats" and report["heldout_samples"] == 300 and report["folds"] == 2
     assert np.isfinite(report["mi"])
     kinds = [kind for fold in report["chosen"] for kind in fold]  # what each held-out half kept
-    closed_form = ("gaussian rank ", "student-t rank ")
+    closed_form = ("gaussian rank ", "student-t rank ", "gaussian (data scale) rank ")
     assert len(kinds) == 4 and all(k in ("constant", "network") or k.startswith(closed_form) for k in kinds)
 
 
