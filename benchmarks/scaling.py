@@ -51,9 +51,9 @@ class ScalingConfig:
     seed: int = 0
     parts: tuple[str, ...] = ("memory", "processes")
     process_cases: tuple[tuple[str, int], ...] = (
-        ("separable", 256),
-        ("separable", 1024),
-        ("separable", 4096),
+        ("cosine", 256),
+        ("cosine", 1024),
+        ("cosine", 4096),
         ("concat", 256),
     )
     process_rows: int = 100_000  # training rows per throughput measurement
