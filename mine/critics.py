@@ -12,13 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
 from ._validation import Integer, Options, PositiveInts, Real, validate_params
 from .bounds import Scores
 from .gaussian import canonical_correlations, canonical_pairs_of_covariance, fit_t_copula, student_t_scores
+from .preprocessing import scaled_values
 
 __all__ = [
     "ACTIVATIONS",
@@ -403,28 +403,17 @@ class DataScaleCritic(nn.Module):
     ):
         super().__init__()
         self.inner = inner
-        for name, value in zip(
-            ("references_x", "quantiles_x", "references_z", "quantiles_z"),
-            (references_x, quantiles_x, references_z, quantiles_z),
-        ):
-            self.register_buffer(name, torch.as_tensor(value, dtype=torch.float64))
-
-    @staticmethod
-    def tables(transformer) -> tuple[Tensor, Tensor]:
-        """A fitted :class:`~mine.preprocessing.NormalScores`' knots as (references, scaled values)."""
-        references = np.asarray(transformer.references_, dtype=np.float64)
-        return torch.from_numpy(references), torch.from_numpy(np.asarray(transformer.quantiles_, dtype=np.float64))
+        _float64_buffers(
+            self, references_x=references_x, quantiles_x=quantiles_x, references_z=references_z, quantiles_z=quantiles_z
+        )
 
     @classmethod
     def fit_gaussian(cls, x: Tensor, z: Tensor, maps: tuple, ranks: Sequence[int]) -> list[DataScaleCritic]:
         """Gaussian critics (one per rank) of the data values of the normal-score rows x, z, mapped
         back by ``maps`` (the fold's fitted NormalScores of x and of z)."""
-        tables = [t for transformer in maps for t in cls.tables(transformer)]
-        probe = cls(nn.Identity(), *tables)
-        x_values, z_values = (
-            probe._values(x, probe.references_x, probe.quantiles_x),
-            probe._values(z, probe.references_z, probe.quantiles_z),
-        )
+        tables = [torch.as_tensor(t, dtype=torch.float64) for m in maps for t in (m.references_, m.quantiles_)]
+        references_x, quantiles_x, references_z, quantiles_z = tables
+        x_values, z_values = cls._values(x, references_x, quantiles_x), cls._values(z, references_z, quantiles_z)
         return [cls(inner, *tables) for inner in GaussianCritic.fit(x_values, z_values, ranks)]
 
     @classmethod
@@ -446,10 +435,9 @@ class DataScaleCritic(nn.Module):
 
     @staticmethod
     def _values(scores: Tensor, references: Tensor, quantiles: Tensor) -> Tensor:
+        """The rows' scaled data values (:func:`mine.preprocessing.scaled_values`), float64 on the host."""
         s = scores.detach().cpu().double().numpy()
-        knots, values = references.cpu().numpy(), quantiles.cpu().numpy()
-        columns = [np.interp(s[:, j], knots, values[:, j]) for j in range(s.shape[1])]
-        return torch.from_numpy(np.stack(columns, axis=1) if columns else s)
+        return torch.from_numpy(scaled_values(s, references.cpu().numpy(), quantiles.cpu().numpy()))
 
     def _both(self, x: Tensor, z: Tensor) -> tuple[Tensor, Tensor]:
         device = self.references_x.device

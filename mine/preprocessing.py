@@ -110,10 +110,15 @@ class NormalScores(TransformerMixin, BaseEstimator):
         S = check_array(S, dtype=np.float64)
         if S.shape[1] != self.n_features_in_:
             raise ValueError(f"expected {self.n_features_in_} columns, got {S.shape[1]}")
-        out = np.empty_like(S)
-        for j in range(S.shape[1]):
-            out[:, j] = np.interp(S[:, j], self.references_, self.quantiles_[:, j])
-        return np.ldexp(out, self.exponents_)
+        return np.ldexp(scaled_values(S, self.references_, self.quantiles_), self.exponents_)
+
+
+def scaled_values(scores: np.ndarray, references: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
+    """Per column j, the values of normal scores by the fitted knots: np.interp(s_j, references,
+    quantiles[:, j]), in the fit's scaled units (each column divided by 2^exponent; multiply back
+    with ``np.ldexp`` for the data's own)."""
+    columns = [np.interp(scores[:, j], references, quantiles[:, j]) for j in range(scores.shape[1])]
+    return np.stack(columns, axis=1) if columns else np.empty_like(scores, dtype=np.float64)
 
 
 def _quantile(n_rows: int) -> NormalScores:

@@ -2,10 +2,14 @@
 
 import numpy as np
 import pytest
+import torch
+from sklearn.preprocessing import StandardScaler
 
 from mine import MINE
-from mine.critics import DataScaleCritic
+from mine.critics import DataScaleCritic, GaussianCritic
+from mine.fitting import copula_candidates
 from mine.preprocessing import NormalScores
+from mine.sources import PairedSource
 
 
 def test_normal_scores_invert_back_to_the_data_over_the_training_range():
@@ -49,13 +53,19 @@ def test_mine_reads_a_linear_model_with_uniform_inputs_through_the_data_scale_cr
     assert loaded.evaluate(x, yz) == pytest.approx(est.evaluate(x, yz), rel=1e-6)
 
 
-def test_no_data_scale_candidate_without_normal_scores_or_with_values_that_overflow():
-    """Other preprocessing has no quantile tables to invert: no data-scale critic is offered. Values
-    near the float64 limit: the tables hold each column divided by a power of two, so the data
-    scale's critic is fitted and chosen as at scale 1."""
+def test_data_scale_candidates_only_with_normal_scores_and_values_that_overflow_are_fine():
+    """The candidates offered: one data-scale Gaussian critic per rank where the fold's maps are
+    normal scores of these columns, none with other maps (a standard scaler has no quantile tables
+    to invert) or none at all. Values near the float64 limit: the tables hold each column divided
+    by a power of two, so the data scale's critic is fitted and chosen as at scale 1."""
     x, yz, _ = linear_pair(1500)
-    est = MINE(preprocessing="standard", gaussian_critic=True, max_steps=50, eval_every=50, random_state=0).fit(x, yz)
-    assert not any("data scale" in kind for f in est.folds_ for kind in f.chosen)
+    maps = (NormalScores().fit(x), NormalScores().fit(yz))
+    rows = PairedSource(torch.from_numpy(maps[0].transform(x)), torch.from_numpy(maps[1].transform(yz)))
+    device = torch.device("cpu")
+    offered = [type(c) for c in copula_candidates(rows, device, maps=maps)]
+    assert offered.count(DataScaleCritic) == offered.count(GaussianCritic) == 1  # rank 1 (x has one column)
+    for other in [(), (StandardScaler().fit(x), StandardScaler().fit(yz)), maps[::-1]]:
+        assert DataScaleCritic not in [type(c) for c in copula_candidates(rows, device, maps=other)]
     huge = MINE(max_steps=50, eval_every=50, random_state=0).fit(x * 1e300, yz * 1e300)
     plain = MINE(max_steps=50, eval_every=50, random_state=0).fit(x, yz)
     assert all(kind.startswith("gaussian (data scale)") for f in huge.folds_ for kind in f.chosen)
