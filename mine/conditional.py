@@ -230,16 +230,11 @@ def independence_test(x: ArrayLike, z: ArrayLike, n_permutations: int = 199, **p
     return IndependenceTest(estimator.estimate_, p_value, null, estimator)
 
 
-def _predicted(x_train: np.ndarray, z_train: np.ndarray, z_test: np.ndarray, seed: int) -> np.ndarray:
-    """E[x | z] on the test rows, one gradient-boosted regression per column of x (training rows)."""
+def _predicted(y_train: np.ndarray, z_train: np.ndarray, z_test: np.ndarray, seed: int) -> np.ndarray:
+    """E[y | z] on the test rows, one gradient-boosted regression per column of y (training rows)."""
     return np.column_stack(
-        [HistGradientBoostingRegressor(random_state=seed).fit(z_train, column).predict(z_test) for column in x_train.T]
+        [HistGradientBoostingRegressor(random_state=seed).fit(z_train, column).predict(z_test) for column in y_train.T]
     )
-
-
-def _held_out_cmi(fitted: ConditionalMI, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> float:
-    """The chain rule's two critics on rows neither saw: I(X; (Y, Z)) - I(X; Z) evaluated there."""
-    return fitted.joint_.evaluate(x, np.hstack([y, z])) - fitted.given_.evaluate(x, z)
 
 
 def conditional_independence_test(
@@ -256,12 +251,15 @@ def conditional_independence_test(
     """A local-permutation test of X independent of Y given Z, with a held-out CMI as the statistic.
 
     :class:`ConditionalMI` is fitted on ``1 - test_fraction`` of the rows; the statistic is its two
-    critics' I(X; (Y, Z)) - I(X; Z) on the other rows. The null redraws x among each test row's k
-    nearest neighbours in z (:func:`mine.knn.local_permutation`): that keeps X's relation to Z and
-    breaks a relation to Y given Z, so under conditional independence the permuted test rows are
-    (close to) new draws of the same law, and the critics never saw them. p = (1 + #{null >=
-    observed}) / (1 + n_permutations). Exact for a discrete Z (rows move within their z value);
-    for a continuous Z as good as the neighbours are close, which a larger Z makes harder (Runge 2018).
+    critics' I(X; (Y, Z)) - I(X; Z) on the other rows. The null redraws y among each test row's k
+    nearest neighbours in z (:func:`mine.knn.local_permutation`): that keeps Y's relation to Z and
+    breaks a relation to X given Z, so under conditional independence the permuted test rows are
+    (close to) new draws of the same law, and the critics never saw them. Redrawing y, not x, leaves
+    the second term exactly as observed (its critic never sees y): the null compares the first
+    critic with itself, and no mismatch between x and z that the permutation brings (it moves rows
+    to a close, not an equal, z) reaches the statistic through the two critics' unequal use of z.
+    p = (1 + #{null >= observed}) / (1 + n_permutations). Exact for a discrete Z (rows move within
+    their z value); for a continuous Z as good as the neighbours are close (Runge 2018).
 
     Parameters
     ----------
@@ -270,7 +268,7 @@ def conditional_independence_test(
     n_permutations : int
         Null draws; the smallest attainable p-value is 1 / (1 + n_permutations).
     k : int
-        Neighbours in z each row's x is redrawn from.
+        Neighbours in z each row's y is redrawn from.
     test_fraction : float
         Share of the rows the statistic and its null are computed on.
     estimator : MINE or None
@@ -278,14 +276,11 @@ def conditional_independence_test(
     random_state : int or None
         Seed of the split, the fits and the permutations.
     neighbours : {"auto", "z", "regression"}
-        Where the neighbours are found: in z (per-column ranks), or in the prediction of x from z
-        by gradient-boosted trees fitted on the training rows (one column per column of x): close
-        neighbours whatever Z's dimension, right when X depends on Z through its conditional mean
-        plus noise that does not depend on Z. "auto": z when it has at most
-        ``AUTO_Z_COLUMNS`` columns, else the regression (benchmarks.ci_tests with a (64, 64)
-        critic on 1,000 rows: type-I error 5% in z at 1 and 5 columns but 15% at 20, where the
-        regression's is 2.5%; with the default estimator on 2,000 rows, 12.5% at 5 and 20 columns:
-        the docs' "Conditional MI" page).
+        Where the neighbours are found: in z (per-column ranks), or in the prediction of y from z
+        by gradient-boosted trees fitted on the training rows (one column per column of y): close
+        neighbours whatever Z's dimension, right when Y depends on Z through its conditional mean
+        plus noise that does not depend on Z. "auto": z when it has at most ``AUTO_Z_COLUMNS``
+        columns, else the regression (measured: the docs' "Conditional MI" page).
 
     Returns
     -------
@@ -310,12 +305,15 @@ def conditional_independence_test(
     seed = int(rng.randint(2**31 - 1)) if random_state is None else random_state
     fitted = ConditionalMI(estimator, random_state=seed).fit(x[train], y[train], z[train])
     x_t, y_t, z_t = x[test], y[test], z[test]
-    statistic = _held_out_cmi(fitted, x_t, y_t, z_t)
+    given = fitted.given_.evaluate(x_t, z_t)  # I(X; Z)'s critics: the same on every null draw
+
+    def statistic(y_rows: np.ndarray) -> float:
+        return fitted.joint_.evaluate(x_t, np.hstack([y_rows, z_t])) - given
+
     if neighbours == "auto":
         neighbours = "z" if z.shape[1] <= AUTO_Z_COLUMNS else "regression"
-    space = z_t if neighbours == "z" else _predicted(x[train], z[train], z_t, seed)
-    null = np.array(
-        [_held_out_cmi(fitted, x_t[local_permutation(space, k, rng)], y_t, z_t) for _ in range(n_permutations)]
-    )
-    p_value = (1 + int(np.count_nonzero(null >= statistic))) / (1 + n_permutations)
-    return IndependenceTest(float(statistic), p_value, null, fitted)
+    space = z_t if neighbours == "z" else _predicted(y[train], z[train], z_t, seed)
+    observed = statistic(y_t)
+    null = np.array([statistic(y_t[local_permutation(space, k, rng)]) for _ in range(n_permutations)])
+    p_value = (1 + int(np.count_nonzero(null >= observed))) / (1 + n_permutations)
+    return IndependenceTest(float(observed), p_value, null, fitted)
