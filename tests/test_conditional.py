@@ -115,6 +115,31 @@ def test_conditional_independence_test_keeps_z_and_rejects_dependence_given_z():
         mine.conditional_independence_test(x, y[:-1], z)
 
 
+def test_the_null_redraws_y_and_leaves_the_second_term_as_observed(monkeypatch):
+    """The null moves y only: I(X; Z)'s critics (which never see y) are evaluated once, on the test
+    rows as they are, and I(X; (Y, Z))'s once per permutation plus the observed rows."""
+    import mine
+
+    x, y, z = triple(4, n=600, dependent=False)
+    seen = []
+    evaluate = MINE.evaluate
+
+    def recording(self, first, second, units="nats"):
+        seen.append((np.array(first, copy=True), np.array(second, copy=True)))
+        return evaluate(self, first, second, units)
+
+    monkeypatch.setattr(MINE, "evaluate", recording)
+    small = clone(FAST).set_params(max_steps=20, eval_every=10)
+    test = mine.conditional_independence_test(x, y, z, n_permutations=9, estimator=small, random_state=0)
+    given = [s for s in seen if s[1].shape[1] == 1]
+    joint = [s for s in seen if s[1].shape[1] == 2]
+    assert len(given) == 1 and len(joint) == 10 and len(test.null) == 9
+    x_test, z_test = given[0]
+    for x_rows, yz_rows in joint:
+        assert np.array_equal(x_rows, x_test) and np.array_equal(yz_rows[:, 1:], z_test)
+    assert sum(not np.array_equal(j[1], joint[0][1]) for j in joint[1:]) == 9  # y moved on every draw
+
+
 def test_conditional_mi_saves_and_loads(tmp_path):
     x, y, z = triple(2, n=800)
     cmi = ConditionalMI(clone(FAST).set_params(max_steps=60, eval_every=20)).fit(x, y, z)
