@@ -140,6 +140,21 @@ def test_the_null_redraws_y_and_leaves_the_second_term_as_observed(monkeypatch):
     assert sum(not np.array_equal(j[1], joint[0][1]) for j in joint[1:]) == 9  # y moved on every draw
 
 
+def test_the_regression_search_is_unchanged_by_the_scale_of_y():
+    """y * 1e300 gives the same neighbours (its trees fit y's robustly scaled columns), the same null
+    and the same p-value; before the scaling the trees' squared errors overflowed and the
+    neighbours were arbitrary (p 0.55 against 0.10 in a hostile run)."""
+    import mine
+
+    x, y, z = triple(5, n=600, dependent=False)
+    z = np.hstack([z, np.random.default_rng(5).normal(size=(600, 6))])  # 7 columns: "auto" -> regression
+    small = clone(FAST).set_params(max_steps=20, eval_every=10)
+    plain = mine.conditional_independence_test(x, y, z, n_permutations=19, estimator=small, random_state=0)
+    huge = mine.conditional_independence_test(x, y * 1e300, z, n_permutations=19, estimator=small, random_state=0)
+    assert np.isfinite(huge.null).all() and huge.p_value == plain.p_value
+    np.testing.assert_allclose(huge.null, plain.null, atol=1e-3)
+
+
 def test_conditional_mi_saves_and_loads(tmp_path):
     x, y, z = triple(2, n=800)
     cmi = ConditionalMI(clone(FAST).set_params(max_steps=60, eval_every=20)).fit(x, y, z)
