@@ -8,6 +8,7 @@ of known CMI. Z is continuous (1 to 20 columns) or one discrete column (5 values
 power on an alternative, with its binomial standard error.
 
     python -m benchmarks.ci_tests [--quick] [--set draws=40] [--set first_draw=40] [--set designs=...]
+        [--set neighbours=regression] [--set mean_correction=false]
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ class CITestConfig:
     hidden: tuple[int, ...] | None = None  # None: MINE's default (as every setting below)
     batch_size: int | None = None
     max_steps: int | None = None
-    neighbours: str = "auto"
+    neighbours: str = "z"
+    mean_correction: bool = True
     threads: int = 0
 
 
@@ -100,11 +102,13 @@ def run(config: CITestConfig) -> list[dict]:
                     estimator=estimator,
                     random_state=draw,
                     neighbours=config.neighbours,
+                    mean_correction=config.mean_correction,
                 )
             rows.append(
                 {
                     "design": name,
                     "neighbours": config.neighbours,
+                    "mean_correction": config.mean_correction,
                     "draw": draw,
                     "truth": truth,
                     "statistic": test.statistic,
@@ -117,21 +121,28 @@ def run(config: CITestConfig) -> list[dict]:
     return rows
 
 
+def search(row: dict) -> str:
+    """The null's neighbour search, with "+ mean" where the redrawn y was moved by its predicted mean
+    (rows from before ``mean_correction`` existed were not)."""
+    return row["neighbours"] + (" + mean" if row.get("mean_correction", False) else "")
+
+
 def summary(rows: list[dict]) -> list[dict]:
-    """Per design and neighbour search: the rejection rate at level 0.05 with its standard error,
-    the mean statistic and CMI estimate."""
+    """Per design and null search: the rejection rate at level 0.05 with its standard error, the
+    mean p-value (1/2 for a calibrated test), the mean statistic and CMI estimate."""
     out = []
-    for design, neighbours in dict.fromkeys((r["design"], r["neighbours"]) for r in rows):
-        cell = [r for r in rows if (r["design"], r["neighbours"]) == (design, neighbours)]
+    for design, null_search in dict.fromkeys((r["design"], search(r)) for r in rows):
+        cell = [r for r in rows if (r["design"], search(r)) == (design, null_search)]
         rate = float(np.mean([r["rejected"] for r in cell]))
         out.append(
             {
                 "design": design,
-                "neighbours": neighbours,
+                "neighbours": null_search,
                 "truth": cell[0]["truth"],
                 "draws": len(cell),
                 "rejection_rate": rate,
                 "rate_se": math.sqrt(rate * (1 - rate) / len(cell)),
+                "mean_p_value": float(np.mean([r["p_value"] for r in cell])),
                 "mean_statistic": float(np.mean([r["statistic"] for r in cell])),
                 "mean_cmi_estimate": float(np.mean([r["cmi_estimate"] for r in cell])),
                 "seconds": float(np.mean([r["seconds"] for r in cell])),
@@ -163,11 +174,12 @@ def report(rows: list[dict], config: CITestConfig) -> str:
             "draws",
             "rejection_rate",
             "rate_se",
+            "mean_p_value",
             "mean_statistic",
             "mean_cmi_estimate",
             "seconds",
         ],
-        {"rejection_rate": ".3f", "rate_se": ".3f", "seconds": ".1f", "truth": ".3f"},
+        {"rejection_rate": ".3f", "rate_se": ".3f", "mean_p_value": ".2f", "seconds": ".1f", "truth": ".3f"},
     )
 
 

@@ -9,6 +9,8 @@ import pytest
 from sklearn.base import clone
 
 from mine import MINE, ConditionalMI
+from mine.conditional import MeanOfY
+from mine.knn import local_permutation
 
 FAST = MINE(max_steps=600, hidden=(64, 64), batch_size=128, lr=1e-3, random_state=0)
 
@@ -107,7 +109,7 @@ def test_conditional_independence_test_keeps_z_and_rejects_dependence_given_z():
         x, y + x, z, n_permutations=49, estimator=small, random_state=0, neighbours="regression"
     )
     assert by_prediction.p_value == 1 / 50 and by_prediction.statistic == dependent.statistic  # same fit
-    with pytest.raises(ValueError, match="neighbours must be one of 'auto', 'z', 'regression'"):
+    with pytest.raises(ValueError, match="neighbours must be one of 'z', 'regression'"):
         mine.conditional_independence_test(x, y, z, neighbours="nearest")
     with pytest.raises(ValueError, match="test_fraction must be a number in \\(0, 1\\), got 1.0"):
         mine.conditional_independence_test(x, y, z, test_fraction=1.0)
@@ -140,19 +142,48 @@ def test_the_null_redraws_y_and_leaves_the_second_term_as_observed(monkeypatch):
     assert sum(not np.array_equal(j[1], joint[0][1]) for j in joint[1:]) == 9  # y moved on every draw
 
 
-def test_the_regression_search_is_unchanged_by_the_scale_of_y():
-    """y * 1e300 gives the same neighbours (its trees fit y's robustly scaled columns), the same null
-    and the same p-value; before the scaling the trees' squared errors overflowed and the
-    neighbours were arbitrary (p 0.55 against 0.10 in a hostile run)."""
+@pytest.mark.parametrize("neighbours", ["z", "regression"])
+def test_the_null_is_unchanged_by_the_scale_of_y(neighbours):
+    """y * 1e300 gives the same neighbours, mean correction and null (the mean of y is fitted to its
+    normal scores); trees fitted to y as given once overflowed their squared errors and chose
+    arbitrary neighbours (p 0.55 against 0.10 in a hostile run)."""
     import mine
 
     x, y, z = triple(5, n=600, dependent=False)
-    z = np.hstack([z, np.random.default_rng(5).normal(size=(600, 6))])  # 7 columns: "auto" -> regression
+    z = np.hstack([z, np.random.default_rng(5).normal(size=(600, 6))])
     small = clone(FAST).set_params(max_steps=20, eval_every=10)
-    plain = mine.conditional_independence_test(x, y, z, n_permutations=19, estimator=small, random_state=0)
-    huge = mine.conditional_independence_test(x, y * 1e300, z, n_permutations=19, estimator=small, random_state=0)
+    kwargs = dict(n_permutations=19, estimator=small, random_state=0, neighbours=neighbours)
+    plain = mine.conditional_independence_test(x, y, z, **kwargs)
+    huge = mine.conditional_independence_test(x, y * 1e300, z, **kwargs)
     assert np.isfinite(huge.null).all() and huge.p_value == plain.p_value
     np.testing.assert_allclose(huge.null, plain.null, atol=1e-3)
+
+
+def test_the_mean_correction_gives_a_redrawn_y_its_own_rows_mean():
+    """Redrawn from anywhere (a full permutation, the extreme of far neighbours), y = z + e/2 moved by
+    the predicted mean's difference keeps slope 1 on its new row's z and residual sd 1/2; unmoved,
+    its slope is 0. Tolerances: the slope's sampling sd is 0.5 / sqrt(1000) = 0.016 and the fitted
+    mean adds up to 0.045 (seeds 0-4), so 0.1; the residual sd within 10%."""
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(2000, 1))
+    y = z + 0.5 * rng.normal(size=(2000, 1))
+    mean_of_y = MeanOfY(y[1000:], z[1000:])
+    z_test, y_test, order = z[:1000], y[:1000], rng.permutation(1000)
+    moved = mean_of_y.shifted(y_test, mean_of_y.predict(z_test), order)
+    assert abs(np.polyfit(z_test[:, 0], moved[:, 0], 1)[0] - 1) < 0.1
+    assert abs(np.std(moved - z_test) - 0.5) < 0.05
+    assert abs(np.polyfit(z_test[:, 0], y_test[order, 0], 1)[0]) < 0.1
+
+
+def test_the_mean_correction_leaves_rows_redrawn_within_their_z_value():
+    """With a discrete Z the neighbours share z, so the redrawn y is exactly y[order] (exactness)."""
+    rng = np.random.default_rng(1)
+    z = rng.integers(4, size=(600, 1)).astype(float)
+    y = z**2 + rng.standard_t(3, size=(600, 2))
+    mean_of_y = MeanOfY(y[300:], z[300:])
+    order = local_permutation(z[:300], 5, 0)
+    assert np.array_equal(z[:300][order], z[:300])
+    assert np.array_equal(mean_of_y.shifted(y[:300], mean_of_y.predict(z[:300]), order), y[:300][order])
 
 
 def test_conditional_mi_saves_and_loads(tmp_path):
