@@ -235,6 +235,12 @@ def ci_tests() -> str:
     return _rejections("ci_tests")
 
 
+@renderer("ci-tests-uncorrected")
+def ci_tests_uncorrected() -> str:
+    """The test before the mean correction (y redrawn as it was): rejection rate per design."""
+    return _rejections("ci_tests_uncorrected")
+
+
 @renderer("ci-tests-x")
 def ci_tests_x() -> str:
     """The same test as it was, with x redrawn among the neighbours in z: rejection rate per design."""
@@ -242,16 +248,23 @@ def ci_tests_x() -> str:
 
 
 def _rejections(name: str) -> str:
-    """Rejection rate at 0.05 per design and neighbour search, with its binomial standard error."""
+    """Rejection rate at 0.05 per design and null search, with its binomial standard error, and the
+    mean p-value (benchmarks.ci_tests.summary)."""
+    from .ci_tests import summary
+
     result = load(name)
-    body = []
-    for design, neighbours in dict.fromkeys((r["design"], r["neighbours"]) for r in result["rows"]):
-        cell = [r for r in result["rows"] if (r["design"], r["neighbours"]) == (design, neighbours)]
-        rate = float(np.mean([r["rejected"] for r in cell]))
-        se = float(np.sqrt(rate * (1 - rate) / len(cell)))
-        row = [design, f"{cell[0]['truth']:.2f}", neighbours, str(len(cell)), f"{100 * rate:.1f}% ± {100 * se:.1f}%"]
-        body.append(row)
-    header = ["design", "truth (nats)", "neighbours", "draws", "rejected at 0.05"]
+    body = [
+        [
+            s["design"],
+            f"{s['truth']:.2f}",
+            s["neighbours"],
+            str(s["draws"]),
+            f"{100 * s['rejection_rate']:.1f}% ± {100 * s['rate_se']:.1f}%",
+            f"{s['mean_p_value']:.2f}",
+        ]
+        for s in summary(result["rows"])
+    ]
+    header = ["design", "truth (nats)", "neighbours", "draws", "rejected at 0.05", "mean p"]
     return markdown_table(header, body) + "\n\n" + provenance(name, result)
 
 

@@ -243,6 +243,11 @@ class MeanOfY:
     and the row it is redrawn from, m(z_i) - m(z_order[i]), in score units and mapped back through
     y's scores (nearest-neighbour matching with a regression bias correction, Abadie and Imbens
     2011); a row redrawn from its own z value (a discrete Z) is not moved.
+
+    Parameters
+    ----------
+    y_train, z_train : ndarray of shape (n, d_y) and (n, d_z)
+        The rows the scores and the regression are fitted on (the test's training rows).
     """
 
     def __init__(self, y_train: np.ndarray, z_train: np.ndarray):
