@@ -3,10 +3,10 @@
 Designs: X = f(Z) + e, Y = g(Z) + b e + e' with e, e' standard normal, f and g nonlinear in Z, so that
 given Z, (X, Y) is Gaussian with correlation b / sqrt(1 + b^2) and I(X; Y | Z) = 1/2 log(1 + b^2)
 whatever f and g. b = 0 is a null (X and Y both depend on Z and on nothing else); b > 0 an alternative
-of known CMI. Z is continuous (1 to 20 columns) or one discrete column (5 values); one null has a mean of Y
-that is an interaction of two columns of Z. Each design is drawn
-``draws`` times and tested at level 0.05; the rejection rate is the type-I error on a null and the
-power on an alternative, with its binomial standard error.
+of known CMI. Z is continuous (1 to 20 columns) or one discrete column (5 values); one null has a mean
+of Y that is an interaction of two columns of Z. Each design is drawn ``draws`` times and tested at
+level 0.05; the rejection rate is the type-I error on a null and the power on an alternative, with its
+binomial standard error.
 
     python -m benchmarks.ci_tests [--quick] [--set draws=40] [--set first_draw=40] [--set designs=...]
         [--set neighbours=regression] [--set mean_correction=false]

@@ -250,7 +250,7 @@ def ci_tests_x() -> str:
 def _rejections(name: str) -> str:
     """Rejection rate at 0.05 per design and null search, with its binomial standard error, and the
     mean p-value (benchmarks.ci_tests.summary)."""
-    from .ci_tests import summary
+    from .ci_tests import summary  # here, not at the top: it imports mine and torch, which rendering otherwise skips
 
     result = load(name)
     body = [

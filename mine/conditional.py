@@ -239,10 +239,11 @@ class MeanOfY:
     difference of its predictions between two close rows is close to the difference of the true
     means). Scores keep any scale of y and z (1e300, 1e-300) and a heavy tail from steering it.
 
-    ``shifted(y, z, order)``: y[order] moved by the predicted mean's difference between each row
-    and the row it is redrawn from, m(z_i) - m(z_order[i]), in score units and mapped back through
-    y's scores (nearest-neighbour matching with a regression bias correction, Abadie and Imbens
-    2011); a row redrawn from its own z value (a discrete Z) is not moved.
+    ``shifted(y, mean, order)``: y[order] moved by the predicted mean's difference between each
+    row and the row it is redrawn from, m(z_i) - m(z_order[i]) (``mean`` = ``predict(z)``), in
+    score units and mapped back through y's scores (nearest-neighbour matching with a regression
+    bias correction, Abadie and Imbens 2011); a row redrawn from its own z value (a discrete Z) is
+    not moved.
 
     Parameters
     ----------
