@@ -150,7 +150,7 @@ CANDIDATES: dict[str, dict] = {
     "MINE dropout 0.1": {"dropout": 0.1},
     "MINE dropout 0.3": {"dropout": 0.3},
     # issue 26's lever: the Gaussian critic offered to the selection (on in the default since then)
-    "MINE network only": {"gaussian_critic": False},
+    "MINE network only": {"candidates": None},
 }
 BEFORE = "MINE before"
 PARTS = ("tasks", "consistency", "calibration")

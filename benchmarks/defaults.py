@@ -1,7 +1,7 @@
 """The defaults table of the guide: ``MINE()`` on four correlated-Gaussian cases of 10,000 rows.
 
 1-D at rho = 0.5 and 0.9, 10-D at 2 and 5 nats (the demo's data at 2 nats), data seed 0,
-``random_state=0``; the default beside ``gaussian_critic=False`` (the trained network alone).
+``random_state=0``; the default beside ``candidates=None`` (the trained network alone).
 Each row records the estimate, its 95% interval and lower bound, what each held-out half kept,
 the steps and the fit time.
 
@@ -28,7 +28,7 @@ CASES = {
     "10-D, 2 nats": (10, None, 2.0),
     "10-D, 5 nats": (10, None, 5.0),
 }
-SETTINGS = {"default": {}, "network only": {"gaussian_critic": False}}
+SETTINGS = {"default": {}, "network only": {"candidates": None}}
 
 
 @dataclass(frozen=True)

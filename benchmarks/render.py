@@ -221,7 +221,7 @@ def defaults() -> str:
             cells.append(f"{interval}; L {r['lower']:.4f}; {_kept(r['chosen'])}; {r['seconds']:.0f} s")
         body.append([case, f"{r['truth']:.4f}", *cells])
     header = ["case", "truth", "default: estimate (95% interval); L; kept by the 4 halves; fit time"]
-    header.append("network alone (`gaussian_critic=False`), the same")
+    header.append("network alone (`candidates=None`), the same")
     return markdown_table(header, body) + "\n\n" + provenance("defaults", result)
 
 

@@ -14,7 +14,7 @@ which are also reported ("first fit"). The in-memory fit's growth excludes the l
 Part "processes": training samples per second at one global batch B (all B(B-1) negatives), in one
 process with 2 threads against 2 processes (torch.distributed, gloo) with 1 thread each, every
 process started fresh: "1 process" (``CriticTrainer`` on the batch), "2 processes, global
-negatives" (``mine.distributed.ShardedCritic``: each rank embeds or scores its half, a gradient-
+negatives" (``mine.training.ShardedCritic``: each rank embeds or scores its half, a gradient-
 carrying all_gather makes the B x B matrix, gradients averaged: what ``fit`` does), and "2
 processes, per-rank negatives" (each rank its own (B/2) x (B/2) matrix, gradients averaged: a
 different estimator, with fewer negatives, timed to price the all_gather). Steps on fresh batches
@@ -150,9 +150,9 @@ def _throughput(rank: int, size: int, folder: str, critic: str, batch: int, step
     import torch.distributed as dist
 
     from mine.critics import all_pair_scores, build_critic
-    from mine.distributed import ShardedCritic, average_gradients
+    from mine.distributed import average_gradients
     from mine.gaussian import rho_for_mi, sample_correlated_torch
-    from mine.training import CriticTrainer
+    from mine.training import CriticTrainer, ShardedCritic
 
     torch.set_num_threads(2 // size)
     if size > 1:

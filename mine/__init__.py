@@ -1,9 +1,10 @@
 """mine: mutual information and f-divergences estimated with neural statistics networks."""
 
-from . import bounds, critics, divergences, gaussian, preprocessing, sources, training
-from .conditional import ConditionalMI, conditional_independence_test, independence_test
+from . import bounds, candidates, copulas, critics, divergences, gaussian, preprocessing, sources, training
+from .conditional import ConditionalMI
 from .divergence_estimator import DivergenceEstimator, divergence
 from .estimator import MINE, mutual_information
+from .independence import conditional_independence_test, independence_test
 from .knn import ksg
 from .training import CriticTrainer
 
@@ -15,6 +16,8 @@ __all__ = [
     "CriticTrainer",
     "DivergenceEstimator",
     "bounds",
+    "candidates",
+    "copulas",
     "critics",
     "divergence",
     "divergences",

@@ -12,6 +12,7 @@ scalars are numbers.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Callable, Iterable, Mapping
@@ -25,9 +26,11 @@ __all__ = [
     "Instance",
     "Integer",
     "InvalidParameterError",
+    "OptionList",
     "Options",
     "PositiveInts",
     "Real",
+    "renamed_parameters",
     "resolve_device",
     "resolve_dtype",
     "validate_params",
@@ -93,14 +96,15 @@ class Options:
 
     values: Iterable[str] | Callable[[], Iterable[str]]
 
-    def _current(self) -> list[str]:
+    def current(self) -> list[str]:
+        """The valid strings now (a registry's names may grow)."""
         return list(self.values() if callable(self.values) else self.values)
 
     def accepts(self, value) -> bool:
-        return isinstance(value, str) and value in self._current()
+        return isinstance(value, str) and value in self.current()
 
     def describe(self) -> str:
-        return "one of " + ", ".join(repr(v) for v in self._current())
+        return "one of " + ", ".join(repr(v) for v in self.current())
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,22 @@ class Instance:
 
 
 Boolean = Instance(bool)
+
+
+@dataclass(frozen=True)
+class OptionList:
+    """A non-empty list or tuple of distinct strings, each one of ``values`` (as for :class:`Options`,
+    a set or a callable that returns the current set)."""
+
+    values: Iterable[str] | Callable[[], Iterable[str]]
+
+    def accepts(self, value) -> bool:
+        if not isinstance(value, (list, tuple)) or not value or len(set(map(str, value))) != len(value):
+            return False
+        return all(Options(self.values).accepts(v) for v in value)
+
+    def describe(self) -> str:
+        return "a list of distinct names among " + ", ".join(repr(v) for v in Options(self.values).current())
 
 
 @dataclass(frozen=True)
@@ -150,6 +170,23 @@ def validate_params(owner: str, constraints: Mapping[str, list], params: Mapping
             continue
         valid = " or ".join("None" if c is None else c.describe() for c in allowed)
         raise InvalidParameterError(f"{owner}: {name} must be {valid}, got {_shown(value)}")
+
+
+def renamed_parameters(renamed: Mapping[str, str]) -> Callable:
+    """A decorator of an estimator's ``__init__``: a parameter passed under an old name of
+    ``renamed`` (old name -> what to pass instead) is a TypeError that says so. The signature
+    scikit-learn reads (``get_params``, ``clone``) stays ``__init__``'s own."""
+
+    def decorate(init: Callable) -> Callable:
+        @functools.wraps(init)
+        def checked(self, *args, **kwargs):
+            for old in renamed.keys() & kwargs.keys():
+                raise TypeError(f"{type(self).__name__}: {old!r} is no longer a parameter; {renamed[old]}")
+            init(self, *args, **kwargs)
+
+        return checked
+
+    return decorate
 
 
 # --- resolved values -----------------------------------------------------------------------------

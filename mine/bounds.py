@@ -365,7 +365,11 @@ class Bound:
     ``floor``: the quantity's value where P = Q (independence for MI): 0, except f(1) for an
     f-divergence whose f(1) is not 0 (the GAN row, -log 4); an estimate far below it is nonsense.
     ``terms``, where present, writes ``value`` as sums over rows (``dv_terms``), so that
-    :class:`PooledValue` pools evaluation blocks one at a time.
+    :class:`PooledValue` pools evaluation blocks one at a time. ``ratio_critic``: the bound's best
+    critic is the log density ratio log p(x, z) / (p(x) p(z)) plus any constant, so a closed-form
+    ratio critic (:mod:`mine.candidates`) may stand in for a trained one (DV and InfoNCE are
+    unchanged by a constant added to every score; JS and SMILE are reported by DV; NWJ's best
+    critic is 1 + log ratio, exactly).
 
     Parameters
     ----------
@@ -385,6 +389,8 @@ class Bound:
         The value where P = Q.
     terms : callable or None
         Scores -> (a, b, log): ``value`` is mean a - (log mean exp b if log else mean b).
+    ratio_critic : bool
+        A log density ratio plus a constant is a best critic.
     """
 
     name: str
@@ -395,6 +401,7 @@ class Bound:
     description: str = ""
     floor: float = 0.0
     terms: Callable[[Scores], tuple[Tensor, Tensor, bool]] | None = None
+    ratio_critic: bool = False
 
 
 # --- the registry --------------------------------------------------------------------------------
@@ -473,7 +480,13 @@ def get_bound(name: str, **params) -> Bound:
 
 def _dv_bound() -> Bound:
     return Bound(
-        "dv", dv, dv, corrected_objective=dv_ema_surrogate, description="Donsker-Varadhan (MINE)", terms=dv_terms
+        "dv",
+        dv,
+        dv,
+        corrected_objective=dv_ema_surrogate,
+        description="Donsker-Varadhan (MINE)",
+        terms=dv_terms,
+        ratio_critic=True,
     )
 
 
@@ -482,11 +495,18 @@ def _nwj_bound() -> Bound:
 
 
 def _infonce_bound() -> Bound:
-    return Bound("infonce", infonce, infonce, needs_matrix=True, description="InfoNCE, capped at log(batch size)")
+    return Bound(
+        "infonce",
+        infonce,
+        infonce,
+        needs_matrix=True,
+        description="InfoNCE, capped at log(batch size)",
+        ratio_critic=True,
+    )
 
 
 def _js_bound() -> Bound:
-    return Bound("js", dv, js_objective, description="trained on JS, reported by DV", terms=dv_terms)
+    return Bound("js", dv, js_objective, description="trained on JS, reported by DV", terms=dv_terms, ratio_critic=True)
 
 
 def _smile_bound(smile_tau: float = 5.0) -> Bound:
@@ -497,6 +517,7 @@ def _smile_bound(smile_tau: float = 5.0) -> Bound:
         js_objective,
         description=f"SMILE (tau={smile_tau:g}), trained on JS",
         terms=partial(smile_terms, tau=float(smile_tau)),
+        ratio_critic=True,
     )
 
 

@@ -68,11 +68,11 @@ BOOLEAN_WORDS = {"true": True, "false": False}
 
 def _choices(constraints: list) -> tuple[str, ...] | None:
     """The valid strings of a parameter constrained to options (a command line passes only strings),
-    with "true" and "false" where it also takes a bool (``gaussian_critic``: "auto", True, False)."""
+    with "true" and "false" where it also takes a bool."""
     options = [c for c in constraints if isinstance(c, Options)]
     if not options:
         return None
-    return tuple(options[0]._current()) + (tuple(BOOLEAN_WORDS) if Boolean in constraints else ())
+    return tuple(options[0].current()) + (tuple(BOOLEAN_WORDS) if Boolean in constraints else ())
 
 
 def _signature_options(cls, constraints: dict) -> list[_Option]:
@@ -191,6 +191,8 @@ def _report(est: MINE, units: str, seconds: float, notes: list[str], extra: dict
         "steps": [f.n_steps for f in est.folds_],
         "best_steps": [f.best_steps for f in est.folds_],
         "chosen": [f.chosen for f in est.folds_],
+        "kept": est.chosen_,
+        "candidates": list(est.candidates_),
         "seconds": round(seconds, 2),
         "warnings": notes,
         "n_samples": est.n_samples_,

@@ -4,8 +4,9 @@ Each function looks at data or at a fit's results and returns :class:`Finding` r
 and a warning category) or raises :class:`ImplausibleEstimateError` for a number that cannot be
 right; the estimators emit the findings as warnings. Nothing here trains or prints.
 
-- Data: x sharing a column with z (:func:`shared_columns`), columns with many tied values
-  (:func:`tied_columns`), a DataLoader whose batch size is not used.
+- Data: x sharing a column with another input (:func:`shared_columns`; a warning, except a copy in
+  the conditioning set of I(X; Y | Z), an error: :func:`check_conditioning_set`), columns with many
+  tied values (:func:`tied_columns`), a DataLoader whose batch size is not used.
 - Estimates: a collapsed critic, a held-out value far below the floor, training still improving at
   ``max_steps``, InfoNCE near its cap log(batch_size), an estimate near log(n) (McAllester &
   Stratos 2020).
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,7 @@ __all__ = [
     "Finding",
     "ImplausibleEstimateError",
     "cap_findings",
+    "check_conditioning_set",
     "check_plausible",
     "collapsed_training_error",
     "convergence_findings",
@@ -123,13 +125,20 @@ def tied_columns(data: np.ndarray, share: float = 0.5) -> list[tuple[int, int]]:
     return [(j, k) for j, k in counts if k < share * n]
 
 
-def data_findings(x: np.ndarray, z: np.ndarray, sampled: bool = False) -> list[Finding]:
-    """Copied columns between x and z, and columns of either with many ties.
+def data_findings(inputs: Mapping[str, np.ndarray], quantity: str = "the MI", sampled: bool = False) -> list[Finding]:
+    """Columns of the first input copied in another, and columns of any input with many ties.
+
+    One rule for copies, in every estimator: a column of x repeated in another input makes
+    ``quantity`` infinite for continuous data, and every finite estimate is then a lower bound on it,
+    so it is a warning (a copy that leaves the quantity finite but its estimate meaningless is an
+    error where it can happen: :func:`check_conditioning_set`).
 
     Parameters
     ----------
-    x, z : ndarray of shape (n, d_x) and (n, d_z)
-        The paired rows in memory (all of them, or a sample of rows read lazily).
+    inputs : mapping of str to ndarray of shape (n, d)
+        The rows in memory (all of them, or a sample of rows read lazily) by name, x first.
+    quantity : str
+        What is estimated, for the message ("the MI", "I(X; Y | Z)").
     sampled : bool
         Whether the rows are a sample (the messages say so).
 
@@ -138,17 +147,19 @@ def data_findings(x: np.ndarray, z: np.ndarray, sampled: bool = False) -> list[F
     list of Finding
     """
     findings = []
+    (first, x), *others = inputs.items()
     on_sample = f" on a sample of {len(x)} rows" if sampled else ""
-    copies = shared_columns(x, z)
-    if copies:
-        findings.append(
-            Finding(
-                f"x and z share {len(copies)} identical column(s){on_sample} (x column, z column: "
-                f"{', '.join(f'{i}, {j}' for i, j in copies[:5])}): the MI of continuous data with a "
-                "copy is infinite, and any finite estimate only says how much these samples can show"
+    for name, other in others:
+        copies = shared_columns(x, other)
+        if copies:
+            findings.append(
+                Finding(
+                    f"{first} and {name} share {len(copies)} identical column(s){on_sample} ({first} column, {name} "
+                    f"column: {', '.join(f'{i}, {j}' for i, j in copies[:5])}): {quantity} of continuous data with "
+                    "a copy is infinite, and any finite estimate only says how much these samples can show"
+                )
             )
-        )
-    for name, data in zip("xz", (x, z)):
+    for name, data in inputs.items():
         ties = tied_columns(data)
         if ties:
             findings.append(
@@ -160,6 +171,25 @@ def data_findings(x: np.ndarray, z: np.ndarray, sampled: bool = False) -> list[F
                 )
             )
     return findings
+
+
+def check_conditioning_set(x: np.ndarray, z: np.ndarray) -> None:
+    """A ValueError when z holds a copy of a column of x: given Z, X is then known, so I(X; Y | Z) = 0,
+    while both terms of the chain rule I(X; (Y, Z)) - I(X; Z) are infinite and their estimates' difference
+    means nothing (the one copy that is an error; :func:`data_findings` has the rule).
+
+    Parameters
+    ----------
+    x, z : ndarray of shape (n, d_x) and (n, d_z)
+        The rows of X and of the conditioning set Z.
+    """
+    copies = shared_columns(x, z)
+    if copies:
+        pairs = ", ".join(f"{i}, {j}" for i, j in copies[:5])
+        raise ValueError(
+            f"z holds a copy of x (x column, z column: {pairs}): given Z, X is known and I(X; Y | Z) = 0, "
+            "while both terms of the chain rule are infinite; drop the copy from z"
+        )
 
 
 def loader_findings(loader_batch: int | None, batch_size: int, streaming: bool) -> list[Finding]:

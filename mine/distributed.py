@@ -2,8 +2,9 @@
 
 Every rank holds the same data and the same seeds, so every rank draws the same split, the same
 preprocessing and the same global batch of ``batch_size`` rows; rank r scores its shard of the
-batch (rows r*B/N to (r+1)*B/N) and a gradient-carrying all_gather shares the result, so the score
-matrix S spans the global batch (all B(B-1) negatives, as in one process):
+batch (rows r*B/N to (r+1)*B/N; :class:`mine.training.ShardedCritic`) and a gradient-carrying
+all_gather (:func:`gather_rows`) shares the result, so the score matrix S spans the global batch
+(all B(B-1) negatives, as in one process):
 
 - separable critic: each rank embeds its rows, g(x_r) and h(z_r); the gathered embeddings give
   S = g(x) h(z)^T on every rank (the pattern contrastive learning uses for global negatives);
@@ -25,17 +26,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 import torch.distributed as dist
-from torch import Tensor, nn
+from torch import Tensor
 
-from .bounds import Bound, PooledValue
-from .critics import SeparableCritic, _paired
+if TYPE_CHECKING:  # in annotations only: these helpers read a bound's and a pooled value's fields
+    from .bounds import Bound, PooledValue
 
 __all__ = [
-    "ShardedCritic",
     "all_reduce_pooled",
     "average_gradients",
     "can_pool",
@@ -152,49 +153,6 @@ def gather_rows(local: Tensor) -> Tensor:
     if world()[1] == 1:
         return local
     return _GatherRows.apply(local)
-
-
-class ShardedCritic(nn.Module):
-    """A critic that scores its rank's shard of a global batch and gathers the scores.
-
-    Called with the whole global batch (every rank holds it), it returns what ``critic`` returns
-    on the whole batch: the B x B matrix for ``forward(x, z)``, the B pair scores for
-    ``pair_scores(x, z)``, the B scores of a two-sample critic for ``forward(x)``; each rank
-    computes 1/N of it. After ``backward``, :meth:`average_gradients` makes the gradients one
-    process's.
-
-    Parameters
-    ----------
-    critic : nn.Module
-        The critic (its parameters are this module's).
-    """
-
-    def __init__(self, critic: nn.Module):
-        super().__init__()
-        self.critic = critic
-
-    def _shard(self, rows: Tensor) -> Tensor:
-        rank, size = world()
-        n = rows.shape[0]
-        if n % size:
-            raise ValueError(f"a global batch of {n} rows cannot be split evenly over {size} processes")
-        return rows[rank * (n // size) : (rank + 1) * (n // size)]
-
-    def forward(self, x: Tensor, z: Tensor | None = None) -> Tensor:
-        """S over the global batch (or V on it, for a two-sample critic called with one input)."""
-        if z is None:
-            return gather_rows(self.critic(self._shard(x)))
-        if isinstance(self.critic, SeparableCritic):
-            return gather_rows(self.critic.embed_x(self._shard(x))) @ gather_rows(self.critic.embed_z(self._shard(z))).T
-        return gather_rows(self.critic(self._shard(x), z))
-
-    def pair_scores(self, x: Tensor, z: Tensor) -> Tensor:
-        """T(x_i, z_i) over the global batch."""
-        return gather_rows(_paired(self.critic, self._shard(x), self._shard(z)))
-
-    def average_gradients(self) -> None:
-        """All-reduce the parameters' gradients (one flat buffer) and divide by the processes."""
-        average_gradients(self.critic.parameters())
 
 
 def average_gradients(params: Iterable[Tensor]) -> None:

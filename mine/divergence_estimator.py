@@ -12,16 +12,16 @@ from numpy.typing import ArrayLike
 from torch import nn
 
 from ._validation import Instance, Options
-from .bounds import get_bound
+from .bounds import Bound, get_bound
 from .critics import ScalarCritic
 from .divergences import Divergence
-from .estimator import EstimatorTask, _VariationalEstimator
-from .sources import two_sample_source
+from .estimator import VariationalEstimator
+from .sources import Source, two_sample_source
 
 __all__ = ["DivergenceEstimator", "divergence"]
 
 
-class DivergenceEstimator(_VariationalEstimator):
+class DivergenceEstimator(VariationalEstimator):
     """Two-sample estimate of D_f(P || Q) from samples of P and of Q (variational divergence
     minimisation, Nowozin et al. 2016).
 
@@ -47,7 +47,7 @@ class DivergenceEstimator(_VariationalEstimator):
     """
 
     _parameter_constraints: dict = {
-        **_VariationalEstimator._parameter_constraints,
+        **VariationalEstimator._parameter_constraints,
         "divergence": [Instance(str), Instance(Divergence)],
         "divergence_params": [Instance(dict), None],
         "critic": [Options(("mlp",)), Instance(nn.Module)],
@@ -78,30 +78,28 @@ class DivergenceEstimator(_VariationalEstimator):
     ):
         self._store(locals())
 
-    def _task(self) -> EstimatorTask:
-        """Two samples, a scalar critic V(x), the f-dual bound of ``divergence`` (no moving average)."""
+    DIMS = ("dim_",)
+    NAMES = ("feature_names_in_", "q_feature_names_in_")
 
-        def make_critic(dims: tuple[int, ...]) -> nn.Module:
-            if isinstance(self.critic, nn.Module):
-                return copy.deepcopy(self.critic)
-            return ScalarCritic(dims[0], self.hidden, self.activation, self.dropout)
+    def _bound(self) -> Bound:
+        """The f-dual bound of ``divergence`` (no moving average)."""
+        return get_bound("f", divergence=self.divergence, divergence_params=self.divergence_params)
 
-        return EstimatorTask(
-            make_source=two_sample_source,
-            make_critic=make_critic,
-            bound=get_bound("f", divergence=self.divergence, divergence_params=self.divergence_params),
-            ema_rate=None,
-            dims_attributes=("dim_",),
-            name_attributes=("feature_names_in_", "q_feature_names_in_"),
-        )
+    def _source(self, p_samples, q_samples) -> Source:
+        return two_sample_source(p_samples, q_samples)
+
+    def _new_critic(self, dims: tuple[int, ...]) -> nn.Module:
+        """A scalar critic V(x), or a copy of the user's module."""
+        if isinstance(self.critic, nn.Module):
+            return copy.deepcopy(self.critic)
+        return ScalarCritic(dims[0], self.hidden, self.activation, self.dropout)
 
     def fit(self, p_samples: ArrayLike, q_samples: ArrayLike) -> DivergenceEstimator:
         """Train V on samples of P and of Q (arrays, tensors or DataFrames; (n,) or (n, d))."""
-        task = self._start()
-        source = task.make_source(p_samples, q_samples)
-        self._describe_inputs(task, source, p_samples, q_samples)
-        self._fit(task, source)
-        return self
+        self._start()
+        source = self._source(p_samples, q_samples)
+        self._describe_inputs(source, p_samples, q_samples)
+        return self._fit(source)
 
     def value(self, units: str = "nats") -> float:
         """Deprecated: use :meth:`estimate` (``value`` names a bound's function of scores)."""

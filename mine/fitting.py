@@ -29,12 +29,11 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .bounds import Bound, PooledValue
-from .critics import DataScaleCritic, GaussianCritic, StudentCritic, gaussian_ranks
+from .candidates import fit_candidates, label_of
 from .diagnostics import collapsed_training_error
-from .distributed import ShardedCritic, all_reduce_pooled, can_pool, check_same, world
-from .preprocessing import NormalScores
-from .sources import Source
-from .training import CriticTrainer
+from .distributed import all_reduce_pooled, can_pool, check_same, world
+from .sources import Maps, Source
+from .training import CriticTrainer, ShardedCritic
 from .uncertainty import bootstrap_values, standard_error
 
 __all__ = [
@@ -116,12 +115,12 @@ class FitPlan:
     heldout_fraction : float
         Share held out when ``folds`` is 1.
     preprocessing : str
-        Per-column map fitted on each training part (:mod:`mine.preprocessing`).
+        The kind of per-column map fitted on each training part (a name of :mod:`mine.preprocessing`).
     dtype, device : torch.dtype, torch.device
         Precision and place of the critic and the rows.
-    gaussian_critic : bool
-        Offer the closed-form critics of the training rows (:func:`copula_candidates`) to each half's
-        selection beside the trained steps.
+    candidates : tuple of str
+        The candidate families (:mod:`mine.candidates`) fitted on each fold's training rows and
+        offered to each half's selection beside the trained steps (empty: the network alone).
     """
 
     bound: Bound
@@ -137,7 +136,7 @@ class FitPlan:
     preprocessing: str = "quantile"
     dtype: torch.dtype = torch.float32
     device: torch.device = torch.device("cpu")
-    gaussian_critic: bool = False
+    candidates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,15 +171,15 @@ class HeldOutHalf:
 
 @dataclass
 class FoldResult:
-    """One fold: the preprocessing fitted on its training part and, for each half of its held-out
+    """One fold: the per-column maps fitted on its training part and, for each half of its held-out
     part, the critic state that half selected, reported on the other half (honest selection).
 
     Parameters
     ----------
     critics : list of nn.Module or None
         ``critics[h]``: the state with the best value on half h (None: the constant critic).
-    preprocessing : tuple
-        The per-column maps fitted on the training rows.
+    maps : tuple
+        The per-column maps fitted on the training rows (:meth:`mine.sources.Source.fit_maps`).
     reports : list of float
         ``reports[h]``: ``critics[h]`` on the other half.
     report_rows : list of int
@@ -188,10 +187,10 @@ class FoldResult:
     n_train, n_heldout : int
         Training and held-out rows.
     best_steps : list of int
-        The step each half selected (0: the constant critic or a Gaussian one).
+        The step each half selected (0: the constant critic or a candidate).
     chosen : list of str
-        What each half selected: "constant", "gaussian rank k", "student-t rank k (nu=v)",
-        "gaussian (data scale) rank k" or "network".
+        What each half selected, in words (:func:`mine.candidates.label_of`): "constant", "network"
+        or a candidate's label ("gaussian rank k", "student-t rank k (nu=v)", ...).
     n_steps : int
         Training steps taken.
     stopped_early : bool
@@ -203,7 +202,7 @@ class FoldResult:
     """
 
     critics: list[nn.Module | None]
-    preprocessing: tuple
+    maps: Maps
     reports: list[float]
     report_rows: list[int]
     n_train: int
@@ -221,12 +220,8 @@ class FoldResult:
         return float(np.average(self.reports, weights=self.report_rows))
 
     def summary(self) -> dict[str, Any]:
-        """The plain-data fields (what ``save`` writes next to the weights and the preprocessing)."""
-        return {
-            f.name: getattr(self, f.name)
-            for f in dataclasses.fields(self)
-            if f.name not in ("critics", "preprocessing")
-        }
+        """The plain-data fields (what ``save`` writes next to the weights and the maps)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("critics", "maps")}
 
 
 @dataclass
@@ -242,8 +237,8 @@ class CrossFit:
     uncertainty : dict
         ``se``, ``se_bootstrap``, ``se_training`` (:func:`mine.uncertainty.standard_error`).
     null : ndarray or None
-        With ``null_draws``: the estimate recomputed on each draw with the second input's held-out
-        rows permuted (the same critics, pooled the same way).
+        With ``n_permutations``: the estimate recomputed on each permutation of the second input's
+        held-out rows (the same critics, pooled the same way).
     """
 
     folds: list[FoldResult]
@@ -439,67 +434,30 @@ class _Evaluations:
         blocks = evaluation_blocks(other.rows, plan.bound, plan.batch_size, shard=True)
         return chosen, float(evaluate(chosen, other.rows, plan.bound, blocks, across_ranks=True, device=plan.device))
 
-    def result(self, critic: nn.Module, train: Source, steps: int, stopped_early: bool, preprocessing) -> FoldResult:
+    def result(self, critic: nn.Module, train: Source, steps: int, stopped_early: bool, maps: Maps) -> FoldResult:
         """The fold's result after ``steps`` steps: each half's choice reported on the other half, or
         the constant critic everywhere when no half chose a trained step and the scores of
-        ``critic`` became constant (collapsed: an error, even where a Gaussian critic was chosen)."""
+        ``critic`` became constant (collapsed: an error, even where a candidate was chosen)."""
         plan, halves = self.plan, self.halves
         collapsed = all(best.step == 0 for best in self.best) and _scores_constant(
             critic, halves[0].selection, plan.bound, plan.batch_size
         )
         chosen = [(None, plan.bound.floor)] * 2 if collapsed else [self.report(h) for h in (0, 1)]
-        n_train = train.n_rows if train.n_rows is not None else steps * plan.batch_size * len(train.groups)
+        n_train = train.n_rows if train.n_rows is not None else steps * train.rows_per_batch(plan.batch_size)
         return FoldResult(
             critics=[chosen_critic for chosen_critic, _ in chosen],
-            preprocessing=preprocessing,
+            maps=maps,
             reports=[report for _, report in chosen],
             report_rows=[half.rows.n_rows for half in halves[::-1]],
             n_train=n_train,
             n_heldout=sum(half.rows.n_rows for half in halves),
             best_steps=[best.step for best in self.best],
-            chosen=[_kind(chosen_critic) for chosen_critic, _ in chosen],
+            chosen=[label_of(chosen_critic) for chosen_critic, _ in chosen],
             n_steps=steps,
             stopped_early=stopped_early,
             collapsed=collapsed,
             history=self.history,
         )
-
-
-def _kind(critic: nn.Module | None) -> str:
-    """What a fold's half selected, in words."""
-    if critic is None:
-        return "constant"
-    if isinstance(critic, GaussianCritic):
-        return f"gaussian rank {critic.rank}"
-    if isinstance(critic, DataScaleCritic):
-        return f"gaussian (data scale) rank {critic.rank}"
-    if isinstance(critic, StudentCritic):
-        return f"student-t rank {critic.rank} (nu={float(critic.nu):g})"
-    return "network"
-
-
-def copula_candidates(
-    train: Source, device: torch.device, normal_scores: bool = True, maps: tuple = ()
-) -> list[nn.Module]:
-    """The closed-form critics of a paired source's training rows (those in memory: all, or a sample
-    of rows read lazily or streamed): the Gaussian one at each rank of
-    :func:`~mine.critics.gaussian_ranks`; where the rows are ``normal_scores`` and a t copula fits
-    them better than the Gaussian one, the t copula's at rank 0 and at the same ranks (its t scores
-    F_nu^-1(Phi(g)) assume normal scores: on standardised heavy tails Phi(g) rounds to 0 or 1 and
-    the scores to infinity); and where ``maps`` (the fold's fitted maps of x and z) are normal
-    scores, the Gaussian critics of the data's own values at the same ranks
-    (:class:`~mine.critics.DataScaleCritic`)."""
-    x, z = (
-        torch.as_tensor(np.asarray(a) if not isinstance(a, torch.Tensor) else a)
-        for a in train.groups[0].in_memory_sample()
-    )
-    x, z = x.reshape(len(x), -1), z.reshape(len(z), -1)
-    ranks = gaussian_ranks(min(x.shape[1], z.shape[1]))
-    critics = [*GaussianCritic.fit(x, z, ranks), *(StudentCritic.fit(x, z, [0, *ranks]) if normal_scores else [])]
-    columns = (x.shape[1], z.shape[1])
-    if len(maps) == 2 and all(isinstance(m, NormalScores) and m.n_features_in_ == d for m, d in zip(maps, columns)):
-        critics += DataScaleCritic.fit_gaussian(x, z, maps, ranks)
-    return [c.to(device) for c in critics]
 
 
 def _update_average(average: AveragedModel, critic: nn.Module) -> None:
@@ -518,14 +476,16 @@ def train_fold(
     seed: int,
     fold: int = 0,
     progress: Progress | None = None,
-    preprocessing: tuple = (),
+    maps: Maps = (),
 ) -> FoldResult:
     """Train one critic on ``train`` (prepared rows) and report it honestly on ``halves``.
 
     The critic is ``plan.new_critic()`` under ``torch.manual_seed(seed)``, batches are drawn with a
-    generator seeded by ``seed``. Evaluations happen every ``eval_every`` steps, at ``max_steps``
-    and where a stream of batches ends; each half keeps its best step (:class:`BestStep`) and the
-    other half reports it; :class:`Patience` on the rows-weighted mean of both halves stops early.
+    generator seeded by ``seed``. Before the first step each half considers the candidates of
+    ``plan.candidates`` fitted on ``train`` (:mod:`mine.candidates`), as step 0. Evaluations happen
+    every ``eval_every`` steps, at ``max_steps`` and where a stream of batches ends; each half keeps
+    its best step (:class:`BestStep`) and the other half reports it; :class:`Patience` on the
+    rows-weighted mean of both halves stops early.
 
     Parameters
     ----------
@@ -537,8 +497,9 @@ def train_fold(
         Seed of the initial weights and of the batches; the fold's number in the history.
     progress : tqdm-like or None
         Told of every step and evaluation.
-    preprocessing : tuple
-        The fitted maps, kept in the result.
+    maps : tuple
+        The per-column maps ``train`` was prepared with (:meth:`~mine.sources.Source.fit_maps`): what
+        candidates that read the data's own values invert, kept in the result.
 
     Returns
     -------
@@ -555,9 +516,8 @@ def train_fold(
     )
     evaluated = critic if average is None else average.module  # what is evaluated, selected, reported
     evaluations = _Evaluations(plan, halves, fold)
-    if plan.gaussian_critic:
-        maps = preprocessing[0] if preprocessing else ()
-        evaluations.offer(copula_candidates(train, plan.device, plan.preprocessing == "quantile", maps))
+    if plan.candidates:
+        evaluations.offer(fit_candidates(plan.candidates, train.training_rows(maps), plan.device))
     max_steps, every = plan.schedule.max_steps, plan.schedule.eval_every
 
     train_sum = torch.zeros((), dtype=plan.dtype, device=plan.device)
@@ -583,7 +543,7 @@ def train_fold(
     if train_count:  # a stream ended between evaluations: evaluate its last step
         stopped_early = evaluations.record(evaluated, step, float(train_sum) / train_count)
 
-    return evaluations.result(evaluated, train, step, stopped_early, preprocessing)
+    return evaluations.result(evaluated, train, step, stopped_early, maps)
 
 
 def check_processes(source: Source, batch_size: int) -> None:
@@ -607,10 +567,7 @@ def check_processes(source: Source, batch_size: int) -> None:
         )
     if batch_size % size:
         raise ValueError(f"batch_size={batch_size} is the global batch and must split evenly over the {size} processes")
-    checksum = [
-        float(np.asarray(a[:1000], dtype=np.float64).sum()) for g in source.groups for a in g.in_memory_sample()
-    ]
-    check_same([len(g) for g in source.groups] + checksum, "the rows (count, or checksum of the first 1,000)")
+    check_same(source.fingerprint(1000), "the rows (count, or checksum of the first 1,000)")
 
 
 def _bootstrap(plan: FitPlan, critic: nn.Module | None, source: Source, generator: torch.Generator) -> np.ndarray:
@@ -647,7 +604,7 @@ def cross_fit(
     source: Source,
     rng: np.random.RandomState,
     progress: Progress | None = None,
-    null_draws: int = 0,
+    n_permutations: int = 0,
 ) -> CrossFit:
     """Train one critic per fold of ``source`` and pool the folds' cross-selected reports, weighted
     by their rows, with a standard error (a bootstrap over report rows and the reports' spread).
@@ -666,7 +623,7 @@ def cross_fit(
         The fit's random state (the same on every rank with several processes).
     progress : tqdm-like or None
         A bar of ``max_steps`` per fold; its total shrinks when a fold stops early.
-    null_draws : int
+    n_permutations : int
         Permutations of each report's rows for a null distribution of the estimate (0: none; rows in
         memory only).
 
@@ -682,22 +639,22 @@ def cross_fit(
     folds: list[FoldResult] = []
     draws, nulls = [], []
     for k, ((train, _), halving, seed) in enumerate(zip(splits, halvings, seeds)):
-        preprocessing = train.fit_preprocessing(plan.preprocessing)
-        rows = [part.prepared(preprocessing, plan.dtype, plan.device) for part in halving]
+        maps = train.fit_maps(plan.preprocessing)
+        rows = [part.prepared(maps, plan.dtype, plan.device) for part in halving]
         selection_rng = np.random.RandomState(int(seed))  # draws the selection rows of a large half
         halves = tuple(HeldOutHalf.of(part, SELECTION_ROWS, selection_rng) for part in rows)
-        prepared = train.prepared(preprocessing, plan.dtype, plan.device)
-        fold = train_fold(plan, prepared, halves, int(seed), k, progress, preprocessing)
+        prepared = train.prepared(maps, plan.dtype, plan.device)
+        fold = train_fold(plan, prepared, halves, int(seed), k, progress, maps)
         if fold.collapsed:
             raise collapsed_training_error(fold.history[-1]["heldout"], plan.bound.floor, plan.lr)
         folds.append(fold)
         if progress is not None:
             progress.total -= plan.schedule.max_steps - fold.n_steps  # early stop: shrink the bar
         draws += [_bootstrap(plan, critic, rows[1 - h], bootstrap) for h, critic in enumerate(fold.critics)]
-        if null_draws:  # its own stream: the estimate's draws are the same with or without a test
-            permutations = torch.Generator().manual_seed(int(seed) + 1)
+        if n_permutations:  # its own stream: the estimate's draws are the same with or without a test
+            orders = torch.Generator().manual_seed(int(seed) + 1)
             nulls += [
-                _permutation_null(plan, c, rows[1 - h], null_draws, permutations) for h, c in enumerate(fold.critics)
+                _permutation_null(plan, c, rows[1 - h], n_permutations, orders) for h, c in enumerate(fold.critics)
             ]
     reports = [r for f in folds for r in f.reports]
     rows_of_reports = [n for f in folds for n in f.report_rows]
@@ -709,7 +666,7 @@ def cross_fit(
 
 def evaluate_folds(plan: FitPlan, folds: Sequence[FoldResult], source: Source) -> float:
     """Every selected critic of ``folds`` on new rows (``source``, not yet preprocessed) with its
-    fold's preprocessing, averaged; the constant critic counts as the bound's floor.
+    fold's maps, averaged; the constant critic counts as the bound's floor.
 
     Parameters
     ----------
@@ -726,7 +683,7 @@ def evaluate_folds(plan: FitPlan, folds: Sequence[FoldResult], source: Source) -
     """
     values = []
     for fold in folds:
-        prepared = source.prepared(fold.preprocessing, plan.dtype, plan.device)
+        prepared = source.prepared(fold.maps, plan.dtype, plan.device)
         blocks = evaluation_blocks(prepared, plan.bound, plan.batch_size)
         values += [
             plan.bound.floor if critic is None else float(evaluate(critic, prepared, plan.bound, blocks))

@@ -13,6 +13,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import torch
 from sklearn.utils import check_array
@@ -23,6 +26,7 @@ __all__ = [
     "as_columns",
     "as_arrays",
     "as_rows",
+    "check_aligned",
     "check_finite",
     "check_lazy_array",
     "check_numeric_dtype",
@@ -219,9 +223,37 @@ def as_rows(data, name: str):
     return check_lazy_array(data, name) if is_lazy_array(data) else as_2d_float(data, name)
 
 
+def check_aligned(inputs: Mapping[str, Any], lazy: bool = True) -> tuple:
+    """Validate inputs whose rows are joint samples: each valid, all with the same number of rows.
+
+    Parameters
+    ----------
+    inputs : mapping of str to array_like
+        The inputs by the names messages call them, e.g. ``{"x": x, "z": z}``.
+    lazy : bool
+        Storage read a slice at a time is checked in chunks and returned as it is (:func:`as_rows`);
+        False: every input is read into memory (:func:`as_2d_float`).
+
+    Returns
+    -------
+    tuple
+        The inputs in order, validated.
+    """
+    arrays = tuple(as_rows(a, name) if lazy else as_2d_float(a, name) for name, a in inputs.items())
+    rows = [a.shape[0] for a in arrays]
+    if len(set(rows)) > 1:
+        names, counts = list(inputs), [str(n) for n in rows]
+        raise ValueError(f"{_listed(names)} must have the same number of rows (samples), got {_listed(counts)}")
+    return arrays
+
+
+def _listed(words: list[str]) -> str:
+    """ "a and b", "a, b and c"."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 def check_paired(x, z, x_name: str = "x", z_name: str = "z") -> tuple:
-    """Validate a pair of inputs whose rows are joint samples: each valid, the same number of rows
-    (memory-mapped inputs are checked in chunks and returned as they are, see :func:`as_rows`).
+    """:func:`check_aligned` of two inputs, x and z (storage read lazily returned as it is).
 
     Parameters
     ----------
@@ -234,13 +266,7 @@ def check_paired(x, z, x_name: str = "x", z_name: str = "z") -> tuple:
     -------
     (x, z) as :func:`as_rows` returns them.
     """
-    x = as_rows(x, x_name)
-    z = as_rows(z, z_name)
-    if x.shape[0] != z.shape[0]:
-        raise ValueError(
-            f"{x_name} and {z_name} must have the same number of rows (samples), got {x.shape[0]} and {z.shape[0]}"
-        )
-    return x, z
+    return check_aligned({x_name: x, z_name: z})
 
 
 def as_arrays(batch, n_arrays: int, where: str, row_numbers: np.ndarray | None = None) -> tuple[np.ndarray, ...]:

@@ -26,6 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from .bounds import Scores
+from .candidates import TrainingRows
 from .critics import all_pair_scores, shuffled_scores, two_sample_scores
 from .data import AlignedRows, ArrayReader, DatasetReader, LazyRows, Rows, StreamRows, index_dtype
 from .inputs import as_rows, check_paired, is_batches, is_lazy_array
@@ -47,7 +48,7 @@ __all__ = [
 
 NEGATIVES = ("all", "shuffle")
 STREAM_HELDOUT_ROWS = 10_000  # the first rows of a stream, held out (two selection halves of 5,000)
-Preprocessing = tuple[tuple[Any, ...], ...]  # per group, one fitted transformer per array
+Maps = tuple[tuple[Any, ...], ...]  # per group, one fitted per-column map (transformer) per array
 
 
 def split_sizes(n: int, folds: int, heldout_fraction: float) -> tuple[int, int]:
@@ -329,18 +330,37 @@ class Source:
         """At most ``max_rows`` rows of each group drawn with ``rng``, read into memory."""
         return self._with([g.sample(max_rows, rng) for g in self.groups])
 
-    def fit_preprocessing(self, kind: str) -> Preprocessing:
-        """Per group, one fitted per-column map per array (``mine.preprocessing``), on these rows (at
-        most ``mine.data.IN_MEMORY_ROWS`` of them, drawn at random, when they are read lazily)."""
+    def fit_maps(self, kind: str) -> Maps:
+        """Per group, one per-column map per array (``kind``: a name of ``mine.preprocessing``) fitted
+        on these rows (at most ``mine.data.IN_MEMORY_ROWS`` of them, drawn at random, when they are
+        read lazily)."""
         raise NotImplementedError
 
-    def prepared(self, preprocessing: Preprocessing, dtype: torch.dtype, device: torch.device) -> Source:
-        """The rows mapped by ``preprocessing`` as tensors of ``dtype`` on ``device``."""
+    def prepared(self, maps: Maps, dtype: torch.dtype, device: torch.device) -> Source:
+        """The rows mapped by ``maps`` (:meth:`fit_maps`) as tensors of ``dtype`` on ``device``."""
 
         def to_tensor(transformer):
             return lambda a: torch.as_tensor(transformer.transform(a), dtype=dtype, device=device)
 
-        return self._with([g.map([to_tensor(t) for t in ts]) for g, ts in zip(self.groups, preprocessing)])
+        return self._with([g.map([to_tensor(t) for t in ts]) for g, ts in zip(self.groups, maps)])
+
+    def in_memory_sample(self) -> tuple:
+        """Every array of every group in memory: all rows, or a sample of rows read lazily or streamed."""
+        return tuple(a for g in self.groups for a in g.in_memory_sample())
+
+    def fingerprint(self, rows: int = 1000) -> list[float]:
+        """Each group's row count and each array's sum over its first ``rows`` rows: what the ranks
+        compare to know they hold the same data."""
+        sums = [float(np.asarray(a[:rows], dtype=np.float64).sum()) for a in self.in_memory_sample()]
+        return [len(g) for g in self.groups] + sums
+
+    def rows_per_batch(self, size: int) -> int:
+        """Rows a training batch of ``size`` takes: ``size`` of every group."""
+        return size * len(self.groups)
+
+    def training_rows(self, maps: Maps) -> TrainingRows:
+        """The rows a candidate family is fitted on (:mod:`mine.candidates`): paired rows only."""
+        raise TypeError(f"closed-form candidates are fitted on paired rows, not on a {type(self).__name__}")
 
     def batches(self, size: int, generator: torch.Generator) -> Iterator[tuple[Tensor, ...]]:
         """Training batches: ``size`` rows of every group, all arrays in one flat tuple; endless, except
@@ -407,9 +427,14 @@ class PairedSource(Source):
         """Columns of x and of z."""
         return tuple(self.groups[0].dims)
 
-    def fit_preprocessing(self, kind: str) -> Preprocessing:
+    def fit_maps(self, kind: str) -> Maps:
         """One map for x and one for z (MI is invariant to each separately)."""
         return (tuple(fit_preprocessor(kind, a) for a in self.groups[0].in_memory_sample()),)
+
+    def training_rows(self, maps: Maps) -> TrainingRows:
+        """x and z in memory (all rows, or a sample of rows read lazily) with their maps (what
+        :meth:`fit_maps` returned; empty when the rows were not mapped)."""
+        return TrainingRows.of(*self.groups[0].in_memory_sample(), maps=maps[0] if maps else ())
 
     def scores(self, critic, batch, generator=None) -> Scores:
         """All pairs of the batch, or B shuffled pairs with ``negatives="shuffle"``."""
@@ -466,7 +491,7 @@ class TwoSampleSource(Source):
         """Columns of the critic's input: (d,)."""
         return (self.dim,)
 
-    def fit_preprocessing(self, kind: str) -> Preprocessing:
+    def fit_maps(self, kind: str) -> Maps:
         """One map fitted on P and Q together, applied to both (a divergence is invariant only to a
         common map)."""
         shared = fit_preprocessor(kind, np.concatenate([g.in_memory_sample()[0] for g in self.groups]))

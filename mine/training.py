@@ -3,6 +3,8 @@
 :class:`CriticTrainer` holds one critic, one bound and one Adam optimiser; ``step(scores)`` ascends
 the bound's training objective on a batch's scores. It knows nothing of data splits, early stopping
 or GANs, so one trainer serves fixed data sets, fresh samples every step and a moving generator.
+With several processes the critic it steps is a :class:`ShardedCritic`: each rank scores its shard
+of the global batch (:mod:`mine.distributed` gathers the shards and averages the gradients).
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ import torch
 from torch import Tensor, nn
 
 from .bounds import Bound, MovingAverage, Scores, get_bound
-from .distributed import ShardedCritic
+from .critics import SeparableCritic, row_scores
+from .distributed import average_gradients, gather_rows, world
 
-__all__ = ["CriticTrainer", "adam"]
+__all__ = ["CriticTrainer", "ShardedCritic", "adam"]
 
 
 def adam(
@@ -41,6 +44,49 @@ def adam(
     return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=weight_decay, fused=fused or None)
 
 
+class ShardedCritic(nn.Module):
+    """A critic that scores its rank's shard of a global batch and gathers the scores.
+
+    Called with the whole global batch (every rank holds it), it returns what ``critic`` returns
+    on the whole batch: the B x B matrix for ``forward(x, z)``, the B pair scores for
+    ``pair_scores(x, z)``, the B scores of a two-sample critic for ``forward(x)``; each rank
+    computes 1/N of it. After ``backward``, :meth:`average_gradients` makes the gradients one
+    process's.
+
+    Parameters
+    ----------
+    critic : nn.Module
+        The critic (its parameters are this module's).
+    """
+
+    def __init__(self, critic: nn.Module):
+        super().__init__()
+        self.critic = critic
+
+    def _shard(self, rows: Tensor) -> Tensor:
+        rank, size = world()
+        n = rows.shape[0]
+        if n % size:
+            raise ValueError(f"a global batch of {n} rows cannot be split evenly over {size} processes")
+        return rows[rank * (n // size) : (rank + 1) * (n // size)]
+
+    def forward(self, x: Tensor, z: Tensor | None = None) -> Tensor:
+        """S over the global batch (or V on it, for a two-sample critic called with one input)."""
+        if z is None:
+            return gather_rows(self.critic(self._shard(x)))
+        if isinstance(self.critic, SeparableCritic):
+            return gather_rows(self.critic.embed_x(self._shard(x))) @ gather_rows(self.critic.embed_z(self._shard(z))).T
+        return gather_rows(self.critic(self._shard(x), z))
+
+    def pair_scores(self, x: Tensor, z: Tensor) -> Tensor:
+        """T(x_i, z_i) over the global batch."""
+        return gather_rows(row_scores(self.critic, self._shard(x), self._shard(z)))
+
+    def average_gradients(self) -> None:
+        """All-reduce the parameters' gradients (one flat buffer) and divide by the processes."""
+        average_gradients(self.critic.parameters())
+
+
 class CriticTrainer:
     """One critic, one bound, one Adam optimiser.
 
@@ -49,7 +95,7 @@ class CriticTrainer:
     objective (DV) and ``ema_rate`` > 0, the objective is that surrogate, whose gradient is MINE's
     corrected one; the trainer owns the :class:`~mine.bounds.MovingAverage`. The caller computes
     ``scores`` with the critic (``all_pair_scores``, ``shuffled_scores``, ``two_sample_scores``).
-    A :class:`~mine.distributed.ShardedCritic` (several processes) has its gradients averaged over
+    A :class:`ShardedCritic` (several processes) has its gradients averaged over
     the ranks before the step.
 
     Parameters

@@ -11,6 +11,10 @@ resample the P rows and the Q rows on their own.
 The bootstrap measures the evaluation noise of fixed critics. Critics trained on other rows or
 from other seeds differ too; :func:`standard_error` adds that part, estimated from the spread of
 the independent reports beyond what the bootstrap explains.
+
+What an estimate and its standard error support, every estimator reports the same way
+(:class:`EstimateResults`, :class:`MIResults`): the estimate, a one-sided lower confidence bound and
+an interval, in nats or bits.
 """
 
 from __future__ import annotations
@@ -22,11 +26,25 @@ from dataclasses import replace
 import numpy as np
 import torch
 from scipy.stats import norm
+from sklearn.exceptions import NotFittedError
 from torch import Tensor
 
+from ._validation import Real, validate_params
 from .bounds import Bound, PairWeights, PooledValue, Scores
 
-__all__ = ["bootstrap_values", "lower_confidence_bound", "normal_interval", "resample_weights", "standard_error"]
+__all__ = [
+    "UNITS",
+    "EstimateResults",
+    "MIResults",
+    "bootstrap_values",
+    "lower_confidence_bound",
+    "normal_interval",
+    "resample_weights",
+    "standard_error",
+    "to_units",
+]
+
+UNITS = {"nats": 1.0, "bits": 1.0 / math.log(2.0)}
 
 
 def _counts(n: int, draws: int, generator: torch.Generator, like: Tensor) -> Tensor:
@@ -180,3 +198,82 @@ def lower_confidence_bound(estimate: float, se: float, level: float, floor: floa
     float
     """
     return max(floor, estimate - float(norm.ppf(level)) * se)
+
+
+def to_units(value: float, units: str) -> float:
+    """A value in nats converted to ``units``.
+
+    Parameters
+    ----------
+    value : float
+        In nats.
+    units : {"nats", "bits"}
+        The units wanted.
+
+    Returns
+    -------
+    float
+    """
+    if units not in UNITS:
+        raise ValueError(f"units must be one of {', '.join(UNITS)}, got {units!r}")
+    return value * UNITS[units]
+
+
+def _level(owner: str, level: float) -> None:
+    validate_params(owner, {"level": [Real(0, 1, "neither")]}, {"level": level})
+
+
+class EstimateResults:
+    """What a fitted estimate reports, the same for every estimator: :meth:`estimate`, :meth:`lower`
+    and :meth:`interval`, in nats or bits.
+
+    An estimator sets ``estimate_`` (nats), ``se_`` and ``reach_`` (the most a lower bound from its
+    rows can show; inf where nothing caps it) when it fits, and says its :meth:`_floor`.
+    """
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "estimate_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
+
+    def _floor(self) -> float:
+        """The quantity's value for independent samples (or equal distributions): 0 unless said."""
+        return 0.0
+
+    def estimate(self, units: str = "nats") -> float:
+        """The held-out estimate, ``estimate_``, in ``"nats"`` or ``"bits"``."""
+        self._check_fitted()
+        return to_units(self.estimate_, units)
+
+    def interval(self, level: float = 0.95, units: str = "nats") -> tuple[float, float]:
+        """estimate -/+ z se: an interval for the estimator's *expectation at this n*, not for the
+        quantity (a held-out lower bound's whole interval can sit below the truth; see :meth:`lower`)."""
+        self._check_fitted()
+        _level("interval", level)
+        low, high = normal_interval(self.estimate_, self.se_, level)
+        return to_units(low, units), to_units(high, units)
+
+    def lower(self, level: float = 0.95, units: str = "nats") -> float:
+        """A one-sided lower confidence bound L on the quantity: it is at least L at ``level``
+        (``max(floor, estimate - z_level se)``, where the estimate is a held-out lower bound), and at
+        most ``reach_`` (MINE: log of one report's rows, the most a lower bound from them can show,
+        McAllester & Stratos 2020; log(batch_size) for InfoNCE)."""
+        self._check_fitted()
+        _level("lower", level)
+        return to_units(min(lower_confidence_bound(self.estimate_, self.se_, level, self._floor()), self.reach_), units)
+
+
+class MIResults(EstimateResults):
+    """:class:`EstimateResults` under the names of mutual information: ``mi``, ``mi_lower``, ``mi_interval``."""
+
+    def mi(self, units: str = "nats") -> float:
+        """The held-out estimate of the (conditional) MI in ``"nats"`` or ``"bits"`` (:meth:`estimate`)."""
+        return self.estimate(units)
+
+    def mi_lower(self, level: float = 0.95, units: str = "nats") -> float:
+        """L such that the MI is at least L with confidence ``level`` (:meth:`lower`): at least 0, at
+        most ``reach_``."""
+        return self.lower(level, units)
+
+    def mi_interval(self, level: float = 0.95, units: str = "nats") -> tuple[float, float]:
+        """An interval for the estimator's expectation at this n, not for the MI (:meth:`interval`)."""
+        return self.interval(level, units)

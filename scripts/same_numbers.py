@@ -116,7 +116,11 @@ def main(checkout: str, out_path: str) -> None:
     cmi = ConditionalMI(MINE(**small)).fit(c_x, c_y, c_z)
     out["conditional"] = {"estimate": repr(cmi.estimate_), "se": repr(cmi.se_)}
     test = independence_test(x[:1000], z[:1000], n_permutations=49, **small)
-    out["independence test"] = {"statistic": repr(test.statistic), "p": repr(test.p_value), "null": repr(test.null.sum())}
+    out["independence test"] = {
+        "statistic": repr(test.statistic),
+        "p": repr(test.p_value),
+        "null": repr(test.null.sum()),
+    }
     test = conditional_independence_test(c_x, c_y, c_z, n_permutations=49, estimator=MINE(**small), random_state=0)
     out["conditional independence test"] = {"statistic": repr(test.statistic), "p": repr(test.p_value)}
     print("conditional and tests", out["conditional"], out["independence test"], flush=True)

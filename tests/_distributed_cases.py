@@ -15,9 +15,9 @@ import torch.multiprocessing as mp
 from mine import MINE, DivergenceEstimator
 from mine.bounds import PooledValue, Scores, get_bound
 from mine.critics import ScalarCritic, all_pair_scores, build_critic, shuffled_scores, two_sample_scores
-from mine.distributed import ShardedCritic, all_reduce_pooled, world
+from mine.distributed import all_reduce_pooled, world
 from mine.gaussian import sample_correlated
-from mine.training import CriticTrainer
+from mine.training import CriticTrainer, ShardedCritic
 
 BATCH = 16
 

@@ -255,3 +255,28 @@ def test_f_divergence_bound_reads_the_table(name):
     if name == "kl":
         off = s.matrix[~torch.eye(6, dtype=torch.bool)]
         assert float(nwj(s)) == pytest.approx(float(s.joint.mean() - torch.exp(off - 1).mean()), rel=1e-12)
+
+
+def test_the_bounds_that_take_a_ratio_critic_read_the_mi_from_the_exact_log_ratio():
+    """``Bound.ratio_critic``: a closed-form log density ratio may stand in for a trained critic. The
+    exact ratio of 1-D Gaussians at rho 0.8 (0.511 nats) scored on 16 blocks of 256 fresh pairs: DV,
+    InfoNCE (under its cap log 256), JS and SMILE (reported by DV; tau 5 clips almost nothing here)
+    read the MI within 0.05 (the mean of 16 blocks has a standard deviation of 0.012-0.014 over 200
+    draws, so about four of them); NWJ, whose best critic is 1 + log ratio, reads MI - 1/e with it
+    (0.37 lower) and is not marked."""
+    from mine.candidates import GaussianCritic
+    from mine.gaussian import mi_correlated, sample_correlated
+
+    zero, one = torch.zeros(1, dtype=torch.float64), torch.ones((1, 1), dtype=torch.float64)
+    critic = GaussianCritic(zero, zero, one, one, torch.tensor([0.8], dtype=torch.float64))
+    truth = float(mi_correlated(0.8))
+    marked = {name for name in available_bounds() if name != "f" and get_bound(name).ratio_critic}
+    assert marked == {"dv", "infonce", "js", "smile"} and not get_bound("f").ratio_critic
+    for name in ("dv", "infonce", "js", "smile", "nwj"):
+        bound = get_bound(name)
+        values = []
+        for seed in range(16):
+            x, z = (torch.as_tensor(a) for a in sample_correlated(256, 0.8, 1, random_state=seed))
+            values.append(float(bound.value(Scores.from_matrix(critic(x, z)))))
+        expected = truth if bound.ratio_critic else truth - math.exp(-1)
+        assert np.mean(values) == pytest.approx(expected, abs=0.05), name

@@ -35,22 +35,27 @@ def test_estimate_from_csv_with_header(tmp_path, table, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["units"] == "nats" and report["heldout_samples"] == 300 and report["folds"] == 2
     assert np.isfinite(report["mi"])
-    kinds = [kind for fold in report["chosen"] for kind in fold]  # what each held-out half kept
-    closed_form = ("gaussian rank ", "student-t rank ", "gaussian (data scale) rank ")
-    assert len(kinds) == 4 and all(k in ("constant", "network") or k.startswith(closed_form) for k in kinds)
+    kinds = [kind for fold in report["kept"] for kind in fold]  # what each held-out half kept
+    assert len(kinds) == 4 and set(kinds) <= {"constant", "network", *report["candidates"]}
+    assert report["candidates"] == ["gaussian", "student_t", "data_scale"]  # offered to each half
+    assert [len(fold) for fold in report["chosen"]] == [2, 2]  # the same in words
 
 
-def test_the_closed_form_critics_can_be_turned_off_from_the_command_line(tmp_path, table, capsys):
-    """``--gaussian-critic false`` is MINE(gaussian_critic=False): only the network or the constant
-    critic can be kept; a word that is neither auto, true nor false is refused."""
+def test_the_closed_form_candidates_are_chosen_from_the_command_line(tmp_path, table, capsys):
+    """``--candidates none`` is MINE(candidates="none"): only the network or the constant critic can
+    be kept; ``--candidates gaussian`` offers that family alone; a word that names no family is
+    refused, and so is the old flag."""
     path = tmp_path / "data.csv"
     np.savetxt(path, table, delimiter=",", header="x1,x2,z1,z2", comments="")
     args = ["estimate", str(path), "--x", "x1,x2", "--z", "z1,z2", "--json", *QUICK]
-    assert main([*args, "--gaussian-critic", "false"]) == 0
-    kinds = [kind for fold in json.loads(capsys.readouterr().out)["chosen"] for kind in fold]
-    assert set(kinds) <= {"constant", "network"}
-    with pytest.raises(SystemExit):
-        main([*args, "--gaussian-critic", "no"])
+    assert main([*args, "--candidates", "none"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["candidates"] == [] and {k for fold in report["kept"] for k in fold} <= {"constant", "network"}
+    assert main([*args, "--candidates", "gaussian"]) == 0
+    assert json.loads(capsys.readouterr().out)["candidates"] == ["gaussian"]
+    for bad in (["--candidates", "copula"], ["--gaussian-critic", "false"]):
+        with pytest.raises(SystemExit):
+            main([*args, *bad])
 
 
 def test_estimate_from_npy_and_npz_agree_with_the_library(tmp_path, table, capsys):

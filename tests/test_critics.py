@@ -120,17 +120,17 @@ def test_mine_passes_dropout_to_its_critic(gaussian_pair):
     from mine import MINE
 
     est = MINE(dropout=0.25, max_steps=20, eval_every=10, batch_size=64, hidden=(16,), random_state=0)
-    est.set_params(gaussian_critic=False)  # the network is the critic under test
+    est.set_params(candidates=None)  # the network is the critic under test
     est.fit(*gaussian_pair)
     assert {m.p for m in est.critic_.modules() if isinstance(m, torch.nn.Dropout)} == {0.25}
 
 
-def test_gaussian_critic_is_the_gaussian_log_density_ratio():
+def test_the_gaussian_candidate_is_the_gaussian_log_density_ratio():
     """Built from the exact canonical pairs of `correlated_covariance` (identity directions, equal
     rho), its scores equal log N(x, z) - log N(x) - log N(z) on any points."""
     from scipy.stats import multivariate_normal
 
-    from mine.critics import GaussianCritic
+    from mine.candidates import GaussianCritic
     from mine.gaussian import correlated_covariance
 
     rho, dim = 0.9, 3
@@ -154,13 +154,13 @@ def test_gaussian_critic_is_the_gaussian_log_density_ratio():
     assert float(critic(x, z).max()) <= 0.5
 
 
-def test_gaussian_critics_fitted_per_rank_are_capped_at_their_largest_training_score():
-    from mine.critics import GaussianCritic, gaussian_ranks
+def test_gaussian_candidates_fitted_per_rank_are_capped_at_their_largest_training_score():
+    from mine.candidates import GaussianCritic, TrainingRows, gaussian_ranks
     from mine.gaussian import sample_correlated
 
     x, z = (torch.as_tensor(a) for a in sample_correlated(500, 0.7, 4, random_state=0))
     ranks = gaussian_ranks(4)
-    critics = GaussianCritic.fit(x, z, ranks)
+    critics = GaussianCritic.fit(TrainingRows(x, z))
     assert ranks == [1, 2, 3, 4] and [c.rank for c in critics] == ranks
     for critic in critics:
         assert float(critic.cap) == pytest.approx(float(critic.pair_scores(x, z).max()))

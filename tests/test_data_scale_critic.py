@@ -1,4 +1,4 @@
-"""The Gaussian critic on the data's own scale (:class:`mine.critics.DataScaleCritic`)."""
+"""The Gaussian critic on the data's own scale (:class:`mine.candidates.DataScaleCritic`)."""
 
 import numpy as np
 import pytest
@@ -6,10 +6,8 @@ import torch
 from sklearn.preprocessing import StandardScaler
 
 from mine import MINE
-from mine.critics import DataScaleCritic, GaussianCritic
-from mine.fitting import copula_candidates
+from mine.candidates import DataScaleCritic, GaussianCritic, TrainingRows, fit_candidates
 from mine.preprocessing import NormalScores
-from mine.sources import PairedSource
 
 
 def test_normal_scores_invert_back_to_the_data_over_the_training_range():
@@ -44,7 +42,7 @@ def test_mine_reads_a_linear_model_with_uniform_inputs_through_the_data_scale_cr
     is four of them."""
     x, yz, truth = linear_pair(4000)
     est = MINE(max_steps=100, eval_every=50, random_state=0).fit(x, yz)
-    assert all(kind.startswith("gaussian (data scale) rank") for f in est.folds_ for kind in f.chosen)
+    assert est.chosen_ == [["data_scale", "data_scale"]] * 2
     assert est.mi() == pytest.approx(truth, abs=0.08)
     assert est.mi_lower() <= truth
     est.save(tmp_path / "d.pt")
@@ -60,13 +58,16 @@ def test_data_scale_candidates_only_with_normal_scores_and_values_that_overflow_
     by a power of two, so the data scale's critic is fitted and chosen as at scale 1."""
     x, yz, _ = linear_pair(1500)
     maps = (NormalScores().fit(x), NormalScores().fit(yz))
-    rows = PairedSource(torch.from_numpy(maps[0].transform(x)), torch.from_numpy(maps[1].transform(yz)))
-    device = torch.device("cpu")
-    offered = [type(c) for c in copula_candidates(rows, device, maps=maps)]
-    assert offered.count(DataScaleCritic) == offered.count(GaussianCritic) == 1  # rank 1 (x has one column)
+    scores = (torch.from_numpy(maps[0].transform(x)), torch.from_numpy(maps[1].transform(yz)))
+    families = ["gaussian", "data_scale"]
+
+    def offered(fold_maps):
+        return [type(c) for c in fit_candidates(families, TrainingRows(*scores, fold_maps), torch.device("cpu"))]
+
+    assert offered(maps) == [GaussianCritic, DataScaleCritic]  # rank 1 each (x has one column)
     for other in [(), (StandardScaler().fit(x), StandardScaler().fit(yz)), maps[::-1]]:
-        assert DataScaleCritic not in [type(c) for c in copula_candidates(rows, device, maps=other)]
+        assert offered(other) == [GaussianCritic]
     huge = MINE(max_steps=50, eval_every=50, random_state=0).fit(x * 1e300, yz * 1e300)
     plain = MINE(max_steps=50, eval_every=50, random_state=0).fit(x, yz)
-    assert all(kind.startswith("gaussian (data scale)") for f in huge.folds_ for kind in f.chosen)
+    assert huge.chosen_ == [["data_scale", "data_scale"]] * 2
     assert huge.mi() == pytest.approx(plain.mi(), abs=1e-6)

@@ -24,7 +24,8 @@ import torch.distributed as dist
 
 from mine.bounds import PooledValue, get_bound
 from mine.critics import SeparableCritic, all_pair_scores
-from mine.distributed import ShardedCritic, all_reduce_pooled, check_same, init_from_env, world
+from mine.distributed import all_reduce_pooled, check_same, init_from_env, world
+from mine.training import ShardedCritic
 
 pytestmark = pytest.mark.skipif(
     not (dist.is_available() and dist.is_gloo_available()), reason="torch.distributed with gloo is not available"

@@ -18,8 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _public_modules():
     names = ["mine"] + [f"mine.{m.name}" for m in pkgutil.iter_modules(mine.__path__) if not m.name.startswith("_")]
-    gan = importlib.import_module("mine.gan")
-    return names + [f"mine.gan.{m.name}" for m in pkgutil.iter_modules(gan.__path__)]
+    for package in ("mine.gan", "mine.candidates"):
+        names += [f"{package}.{m.name}" for m in pkgutil.iter_modules(importlib.import_module(package).__path__)]
+    return names
 
 
 def _undocumented():

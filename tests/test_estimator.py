@@ -14,12 +14,15 @@ from mine.bounds import get_bound
 from mine.fitting import evaluate, evaluation_blocks
 from mine.gaussian import mi_correlated, rho_for_mi, sample_correlated
 
-# the loop's tests are about the trained network: the Gaussian candidate (exact on these Gaussian
-# samples) is off here and tested in test_gaussian_critic.py
-FAST = dict(max_steps=60, eval_every=20, batch_size=64, hidden=(32, 32), random_state=0, gaussian_critic=False)
+# the loop's tests are about the trained network: the closed-form candidates (exact on these
+# Gaussian samples) are off here and tested in test_gaussian_critic.py and test_candidates.py
+FAST = dict(max_steps=60, eval_every=20, batch_size=64, hidden=(32, 32), random_state=0, candidates=None)
 
 
 # --- accuracy against analytic MI -------------------------------------------------------------
+# The trained network at the default settings, the closed-form candidates off (on Gaussian rows the
+# Gaussian copula's critic is exact and would decide the estimate; test_gaussian_critic.py tests
+# it). Seed 0 read -4.4%, -1.6%, -6.1% and -5.2% (December 2026, torch 2.13 on the CPU).
 # Tolerances are the issue's (10%, and 15% at 5 nats). Why they can hold: with two-fold
 # cross-fitting every one of the 10,000 samples is held out once, and even the exact critic
 # T = log p(x,z)/p(x)p(z) scores a finite held-out sample with an error of standard deviation
@@ -44,10 +47,10 @@ DEFAULT_CASES = [
 
 
 @pytest.mark.parametrize("rho,dim,tolerance", DEFAULT_CASES)
-def test_default_estimator_matches_analytic_mi(rho, dim, tolerance):
+def test_the_network_alone_at_the_default_settings_matches_analytic_mi(rho, dim, tolerance):
     truth = mi_correlated(rho, dim)
     x, z = sample_correlated(10_000, rho, dim, random_state=0)
-    estimate = MINE(random_state=0).fit(x, z).mi()
+    estimate = MINE(random_state=0, candidates=None).fit(x, z).mi()
     assert abs(estimate - truth) <= tolerance * truth, (estimate, truth)
 
 
@@ -88,7 +91,7 @@ def test_each_half_of_the_heldout_rows_selects_the_step_the_other_half_reports(g
     from mine.sources import PairedSource
 
     for h, rows in ((0, half_1), (1, half_0)):
-        source = PairedSource(x[rows], z[rows]).prepared(fold.preprocessing, torch.float32, torch.device("cpu"))
+        source = PairedSource(x[rows], z[rows]).prepared(fold.maps, torch.float32, torch.device("cpu"))
         value = float(
             evaluate(fold.critics[h], source, est.bound_, evaluation_blocks(source, est.bound_, FAST["batch_size"]))
         )
@@ -129,6 +132,13 @@ def test_save_load_round_trip(tmp_path, gaussian_pair):
     for bound in ("nwj", "smile", "infonce"):
         fitted = MINE(**{**FAST, "bound": bound}).fit(x, z)
         assert pickle.loads(pickle.dumps(fitted)).evaluate(x, z) == pytest.approx(fitted.evaluate(x, z))
+    old = torch.load(path, weights_only=True)  # as a file from before critics named their family
+    old["params"]["gaussian_critic"] = old["params"].pop("candidates")
+    for fold in old["folds"]:
+        del fold["critic_families"]
+    torch.save(old, tmp_path / "old.pt")
+    with pytest.raises(ValueError, match="old.pt was written by an older version of mine; fit the estimator again"):
+        MINE.load(tmp_path / "old.pt")
 
 
 def test_save_load_with_a_user_critic(tmp_path, gaussian_pair):
@@ -248,7 +258,7 @@ BAD_VALUES = {
     "hidden": [(), (0, 4), (2.5,), "64", True, 8],
     "activation": ["swish", None],
     "embed_dim": [0, True, 2.0],
-    "gaussian_critic": ["yes", None, 1],
+    "candidates": ["yes", True, 1, [], ["gaussian", "gaussian"], ["copula"]],
     "negatives": ["none", True],
     "batch_size": [1, True, 64.0, float("nan")],
     "lr": [0, -1e-3, True, float("nan"), float("inf"), "1e-3"],
@@ -318,7 +328,7 @@ def test_divergence_estimator_parameters_are_checked_too():
     p = np.zeros((100, 1))
     for name, value in [("critic", "separable"), ("lr", True), ("max_steps", 0), ("divergence_params", 2)]:
         with pytest.raises((ValueError, TypeError), match=f"DivergenceEstimator: {name} must be"):
-            DivergenceEstimator(**{**{k: v for k, v in FAST.items() if k != "gaussian_critic"}, name: value}).fit(p, p)
+            DivergenceEstimator(**{**{k: v for k, v in FAST.items() if k != "candidates"}, name: value}).fit(p, p)
 
 
 def test_diverging_training_stops_with_advice(gaussian_pair):
@@ -340,11 +350,11 @@ def test_unfitted_estimator_says_so():
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("rho,dim,tolerance", ACCURACY_CASES)
-def test_default_estimator_accuracy_over_more_seeds(rho, dim, tolerance, seed):
+def test_the_network_alone_over_more_seeds(rho, dim, tolerance, seed):
     """The same check on other data and training seeds (opt in: ``pytest -m slow``)."""
     truth = mi_correlated(rho, dim)
     x, z = sample_correlated(10_000, rho, dim, random_state=seed)
-    estimate = MINE(random_state=seed).fit(x, z).mi()
+    estimate = MINE(random_state=seed, candidates=None).fit(x, z).mi()
     assert abs(estimate - truth) <= tolerance * truth, (estimate, truth)
 
 

@@ -24,7 +24,7 @@ from mine.fitting import (
     train_fold,
 )
 from mine.gaussian import sample_correlated
-from mine.sources import PairedSource
+from mine.sources import PairedSource, paired_source
 
 ROWS = 24  # rows of each held-out half; blocks of at most 256 rows: one block each
 
@@ -60,7 +60,10 @@ class FiniteStream:
     n_rows = None  # unknown, as a stream's
 
     def __init__(self, n: int):
-        self.n, self.groups = n, ("one group",)
+        self.n = n
+
+    def rows_per_batch(self, size: int) -> int:
+        return size
 
     def batches(self, size, generator):
         return iter([(torch.full((8, 1), 2.0, dtype=torch.float64), torch.randn(8, 1, dtype=torch.float64))] * self.n)
@@ -184,9 +187,7 @@ def test_cross_fit_is_what_the_estimator_reports():
     x, z = sample_correlated(600, rho=0.8, dim=1, random_state=0)
     params = dict(max_steps=40, eval_every=10, batch_size=64, hidden=(16,), critic="separable", random_state=0)
     est = MINE(**params).fit(x, z)
-    task = est._start()
-    plan = est._plan(task)
-    result = cross_fit(plan, task.make_source(x, z), np.random.RandomState(0))
+    result = cross_fit(est._plan(), paired_source(x, z), np.random.RandomState(0))
     assert result.estimate == est.estimate_ and result.uncertainty == est.uncertainty_
     assert [f.best_steps for f in result.folds] == [f.best_steps for f in est.folds_]
 

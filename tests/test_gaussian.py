@@ -148,25 +148,3 @@ def test_conditional_mi_of_gaussians_follows_the_chain_rule_and_ignores_maps_of_
     assert cmi_from_covariance(mix @ mix.T, 1, 1) == pytest.approx(0.0, abs=1e-12)
     with pytest.raises(ValueError, match="x_dim and y_dim must be at least 1"):
         cmi_from_covariance(cov, 4, 3)
-
-
-def test_canonical_correlations_give_the_gaussian_mi_and_ignore_linear_maps_of_each_side():
-    """-1/2 sum log(1 - rho^2) is the MI of the Gaussian with the rows' covariance, and invertible
-    linear maps of x and of z leave the canonical correlations as they are."""
-    x, z = g.sample_correlated(3000, 0.6, 3, random_state=1)
-    z = np.column_stack([z, np.random.RandomState(2).standard_normal(3000)])  # a noise column on one side
-    pairs = g.canonical_correlations(x, z)
-    assert pairs.rho.shape == (3,) and np.all(np.diff(pairs.rho) <= 0)
-    sample_mi = g.mi_from_covariance(np.cov(np.hstack([x, z]), rowvar=False), 3)
-    # the ridge (1e-9 of the mean eigenvalue) moves each rho^2 by about 1e-9 of itself
-    assert -0.5 * np.log1p(-(pairs.rho**2)).sum() == pytest.approx(sample_mi, rel=1e-7)
-    rng = np.random.RandomState(3)
-    mixed = g.canonical_correlations(x @ rng.standard_normal((3, 3)) + 5, z @ rng.standard_normal((4, 4)) - 2)
-    np.testing.assert_allclose(mixed.rho, pairs.rho, rtol=1e-6)
-    a = (x - pairs.mean_x) @ pairs.directions_x
-    b = (z - pairs.mean_z) @ pairs.directions_z
-    np.testing.assert_allclose(
-        np.corrcoef(a.T, b.T), np.block([[np.eye(3), np.diag(pairs.rho)], [np.diag(pairs.rho), np.eye(3)]]), atol=1e-6
-    )
-    with pytest.raises(ValueError, match="same number of rows"):
-        g.canonical_correlations(x, z[:10])

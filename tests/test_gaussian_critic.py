@@ -1,10 +1,10 @@
-"""The Gaussian critic as a candidate of the held-out selection (``MINE(gaussian_critic=...)``)."""
+"""The Gaussian copula's critic as a candidate of the held-out selection (``MINE(candidates=...)``)."""
 
 import numpy as np
 import pytest
 
 from mine import MINE
-from mine.critics import GaussianCritic
+from mine.candidates import GaussianCritic
 from mine.gaussian import mi_correlated
 
 QUICK = dict(max_steps=100, eval_every=50, random_state=0)
@@ -22,14 +22,14 @@ def test_the_gaussian_critic_finds_mi_hidden_in_two_of_25_column_pairs():
     """4,000 rows, 1.022 nats in 2 of 25 pairs, under a cube of every column (normal scores undo
     it). The held-out DV of the exact critic on 1,000 report rows has a standard deviation of about
     0.03 nats here, so 0.1 is three of them; a 100-step network reads far lower, and the network
-    alone (gaussian_critic=False) must read lower than the Gaussian candidate."""
+    alone (candidates=None) must read lower than the Gaussian candidate."""
     x, z = sparse_pair(4000, 25)
     truth = float(mi_correlated(0.8, 2))
     with_gaussian = MINE(**QUICK).fit(x**3, z**3)
     assert with_gaussian.mi() == pytest.approx(truth, abs=0.1)
-    assert all(kind.startswith("gaussian rank") for f in with_gaussian.folds_ for kind in f.chosen)
-    network_only = MINE(**QUICK, gaussian_critic=False).fit(x**3, z**3)
-    assert all(not kind.startswith("gaussian") for f in network_only.folds_ for kind in f.chosen)
+    assert with_gaussian.chosen_ == [["gaussian", "gaussian"]] * 2
+    network_only = MINE(**QUICK, candidates=None).fit(x**3, z**3)
+    assert network_only.candidates_ == () and {k for f in network_only.chosen_ for k in f} <= {"network", "constant"}
     assert network_only.mi() < with_gaussian.mi() - 0.1
     assert with_gaussian.mi_lower() <= truth
 
@@ -49,25 +49,41 @@ def test_a_gaussian_choice_survives_save_and_load(tmp_path):
     assert any(isinstance(c, GaussianCritic) for f in est.folds_ for c in f.critics)
     est.save(tmp_path / "g.pt")
     loaded = MINE.load(tmp_path / "g.pt")
-    assert [f.chosen for f in loaded.folds_] == [f.chosen for f in est.folds_]
+    assert loaded.chosen_ == est.chosen_ and [f.chosen for f in loaded.folds_] == [f.chosen for f in est.folds_]
     assert loaded.evaluate(x, z) == pytest.approx(est.evaluate(x, z), rel=1e-6)
 
 
-def test_gaussian_critic_auto_is_on_for_dv_with_a_built_in_critic_only():
-    import torch
+def test_candidates_auto_offers_every_family_for_dv_with_a_built_in_critic_on_normal_scores_only():
+    from mine.critics import SeparableCritic
 
-    assert MINE()._start().gaussian_critic is True
-    assert MINE(bound="nwj")._start().gaussian_critic is False
-    assert MINE(bound="infonce")._start().gaussian_critic is False
-    assert MINE(critic=torch.nn.Bilinear(1, 1, 1))._start().gaussian_critic is False
-    assert MINE(bound="infonce", gaussian_critic=True)._start().gaussian_critic is True
     x, z = sparse_pair(600, 2)
+    every = ("gaussian", "student_t", "data_scale")
+
+    def offered(**params):  # what the fit offered, whatever won
+        return (
+            MINE(max_steps=10, eval_every=10, hidden=(8,), batch_size=64, random_state=0, **params)
+            .fit(x, z)
+            .candidates_
+        )
+
+    assert offered() == every
+    assert offered(bound="nwj") == offered(bound="infonce") == offered(preprocessing="standard") == ()
+    assert offered(critic=SeparableCritic(2, 2, (8,))) == ()
+    assert offered(bound="infonce", candidates="all") == every
+    assert offered(candidates="student_t") == ("student_t",) and offered(candidates=["data_scale", "gaussian"]) == (
+        "data_scale",
+        "gaussian",
+    )
+    assert offered(candidates="none") == offered(candidates=None) == ()
     nwj = MINE(bound="nwj", **QUICK).fit(x, z)
-    assert all(not kind.startswith("gaussian") for f in nwj.folds_ for kind in f.chosen)
-    with pytest.raises(ValueError, match="gaussian_critic=True needs a bound"):
-        MINE(bound="nwj", gaussian_critic=True, **QUICK).fit(x, z)
-    with pytest.raises(ValueError, match="gaussian_critic"):
-        MINE(gaussian_critic="yes", **QUICK).fit(x, z)
+    assert {k for f in nwj.chosen_ for k in f} <= {"network", "constant"}
+    with pytest.raises(ValueError, match="candidates='all' needs a bound whose best critic .*dv, infonce, js, smile"):
+        MINE(bound="nwj", candidates="all", **QUICK).fit(x, z)
+    for bad in ("yes", True, ["gaussian", "gaussian"], [], ["copula"]):
+        with pytest.raises(ValueError, match="MINE: candidates must be one of 'auto', 'all', 'none', 'gaussian'"):
+            MINE(candidates=bad, **QUICK).fit(x, z)
+    with pytest.raises(TypeError, match="'gaussian_critic' is no longer a parameter; pass candidates"):
+        MINE(gaussian_critic=False)
 
 
 def test_the_lower_bound_never_claims_more_than_log_n_of_its_report_rows():

@@ -28,16 +28,16 @@ def test_splits_cover_every_row_once_and_match_the_sizes_they_announce(n, folds,
 def test_paired_preprocessing_is_fitted_on_training_rows_only():
     x, z = rows(200, 2, 0), rows(200, 3, 1) * 50 + 7
     train, heldout = PairedSource(x, z).split(2, 0.2, np.random.RandomState(0))[0]
-    scaler_x, scaler_z = train.fit_preprocessing("standard")[0]
+    scaler_x, scaler_z = train.fit_maps("standard")[0]
     x_train, z_train = train.groups[0].arrays
     np.testing.assert_allclose(scaler_x.mean_, x_train.mean(axis=0))
     np.testing.assert_allclose(scaler_z.scale_, z_train.std(axis=0))
     assert not np.allclose(scaler_z.mean_, z.mean(axis=0))  # the held-out rows did not count
-    prepared = heldout.prepared(train.fit_preprocessing("standard"), torch.float64, torch.device("cpu"))
+    prepared = heldout.prepared(train.fit_maps("standard"), torch.float64, torch.device("cpu"))
     x_held, z_held = heldout.groups[0].arrays
     expected = torch.as_tensor((z_held - scaler_z.mean_) / scaler_z.scale_)
     torch.testing.assert_close(prepared.groups[0].arrays[1], expected)
-    none = train.fit_preprocessing("none")[0][0]
+    none = train.fit_maps("none")[0][0]
     np.testing.assert_array_equal(none.transform(x_held), x_held)
 
 
@@ -46,7 +46,7 @@ def test_two_samples_share_one_preprocessing_and_split_on_their_own():
     source = TwoSampleSource(p, q)
     (train, heldout), _ = source.split(2, 0.2, np.random.RandomState(0))
     assert [len(g) for g in train.groups] == [50, 150] and [len(g) for g in heldout.groups] == [50, 150]
-    (shared_p,), (shared_q,) = train.fit_preprocessing("standard")
+    (shared_p,), (shared_q,) = train.fit_maps("standard")
     assert shared_p is shared_q  # a divergence is invariant only to a common map
     both = np.concatenate([g.arrays[0] for g in train.groups])
     np.testing.assert_allclose(shared_p.mean_, both.mean(axis=0))

@@ -1,4 +1,4 @@
-"""The t-copula critic (:class:`mine.critics.StudentCritic`) and its fit (:func:`mine.gaussian.fit_t_copula`)."""
+"""The t-copula critic (:class:`mine.candidates.StudentCritic`) and its fit (:func:`mine.copulas.fit_t_copula`)."""
 
 import numpy as np
 import pytest
@@ -7,15 +7,9 @@ from scipy.stats import multivariate_t, norm, rankdata
 from scipy.stats import t as student_t
 
 from mine import MINE
-from mine.critics import StudentCritic
-from mine.gaussian import (
-    canonical_pairs_of_covariance,
-    fit_t_copula,
-    mi_student_t,
-    sample_correlated,
-    sample_student_t,
-    student_t_scores,
-)
+from mine.candidates import StudentCritic
+from mine.copulas import canonical_pairs_of_covariance, fit_t_copula, student_t_scores
+from mine.gaussian import mi_student_t, sample_correlated, sample_student_t
 
 
 def normal_scores(columns: np.ndarray) -> np.ndarray:
@@ -97,7 +91,7 @@ def test_the_fitted_critic_reads_the_mi_of_a_t_pair_with_no_correlation():
     = I for the exact ratio; its standard error is about 0.007 here, so 0.03 is four of them."""
     x, z = sample_student_t(20000, 0.0, 2, 1.0, random_state=1)
     g = torch.from_numpy(normal_scores(np.hstack([x, z])))
-    critics = StudentCritic.fit(g[:10000, :2], g[:10000, 2:], [0, 2])
+    critics = StudentCritic.at_ranks(g[:10000, :2], g[:10000, 2:], [0, 2])
     assert [c.rank for c in critics] == [0, 2] and all(float(c.nu) == 1.0 for c in critics)
     for critic in critics:
         assert float(critic.pair_scores(g[10000:, :2], g[10000:, 2:]).mean()) == pytest.approx(
@@ -105,7 +99,7 @@ def test_the_fitted_critic_reads_the_mi_of_a_t_pair_with_no_correlation():
         )
     x, z = sample_correlated(3000, 0.5, 2, random_state=1)
     g = torch.from_numpy(normal_scores(np.hstack([x, z])))
-    assert StudentCritic.fit(g[:, :2], g[:, 2:], [0, 2]) == []  # Gaussian rows: no t candidates
+    assert StudentCritic.at_ranks(g[:, :2], g[:, 2:], [0, 2]) == []  # Gaussian rows: no t candidates
 
 
 def test_mine_selects_the_t_critic_on_heavy_joint_tails_and_keeps_it_through_save_and_load(tmp_path):
@@ -115,24 +109,25 @@ def test_mine_selects_the_t_critic_on_heavy_joint_tails_and_keeps_it_through_sav
     alone reads far lower in 100 steps."""
     x, z = sample_student_t(4000, 0.0, 2, 1.0, random_state=2)
     est = MINE(max_steps=100, eval_every=50, random_state=0).fit(x, z)
-    assert all(kind.startswith("student-t rank") for f in est.folds_ for kind in f.chosen)
+    assert est.chosen_ == [["student_t", "student_t"]] * 2
     assert est.mi() == pytest.approx(mi_student_t(0.0, 2, 1.0), abs=0.06)
     assert est.mi_lower() <= mi_student_t(0.0, 2, 1.0)
     est.save(tmp_path / "t.pt")
     loaded = MINE.load(tmp_path / "t.pt")
-    assert [f.chosen for f in loaded.folds_] == [f.chosen for f in est.folds_]
+    assert loaded.chosen_ == est.chosen_ and [f.chosen for f in loaded.folds_] == [f.chosen for f in est.folds_]
     assert loaded.evaluate(x, z) == pytest.approx(est.evaluate(x, z), rel=1e-6)
 
 
-def test_gaussian_critic_true_on_standardised_heavy_tails_offers_no_t_candidate_and_fits():
-    """gaussian_critic=True with preprocessing="standard": a t-copula critic needs normal scores
-    (sinh(3 z) standardised puts rows 40 standard deviations out, whose t scores overflow), so only
-    the Gaussian candidates are offered and the fit ends with a finite estimate."""
+def test_every_family_on_standardised_heavy_tails_fits_no_t_candidate_and_ends_finite():
+    """candidates="all" with preprocessing="standard": a t-copula critic needs normal scores
+    (sinh(3 z) standardised puts rows 40 standard deviations out, whose t scores overflow), so the
+    t family does not apply to these folds, only the Gaussian one is fitted (what is offered:
+    test_candidates.py), and the fit ends with a finite estimate."""
     x, z = sample_correlated(2000, 0.6, 2, random_state=0)
-    est = MINE(preprocessing="standard", gaussian_critic=True, max_steps=50, eval_every=50, random_state=0)
+    est = MINE(preprocessing="standard", candidates="all", max_steps=50, eval_every=50, random_state=0)
     est.fit(np.sinh(3 * x), np.sinh(3 * z))
     assert np.isfinite(est.mi())
-    assert not any(kind.startswith("student-t") for f in est.folds_ for kind in f.chosen)
+    assert "student_t" not in {kind for fold in est.chosen_ for kind in fold}
 
 
 def test_a_constant_column_leaves_the_t_copula_undefined_and_the_fit_goes_on():
